@@ -1,0 +1,139 @@
+// The authenticated JSON API under /api: login, sites and profiles.
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import * as v from 'valibot';
+import type { ProfileReply, ProfilesReply } from '../../wire.ts';
+import type { Db } from '../db/client.ts';
+import { ApiError } from '../http/errors.ts';
+import { describeIssues } from '../ingest/routes.ts';
+import {
+  checkLogin,
+  consumeSetupToken,
+  countUsers,
+  createSession,
+  createUser,
+  deleteSession,
+  SESSION_DAYS,
+  siteSummaries,
+} from './accounts.ts';
+import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
+import { getProfile, listProfiles } from './profiles.ts';
+
+const LoginSchema = v.object({
+  email: v.pipe(
+    v.string('email is required'),
+    v.trim(),
+    v.minLength(1, 'email is required'),
+    v.maxLength(254),
+  ),
+  password: v.pipe(
+    v.string('password is required'),
+    v.minLength(1, 'password is required'),
+    v.maxLength(1024),
+  ),
+});
+
+const SetupSchema = v.object({
+  token: v.pipe(v.string('token is required'), v.minLength(1)),
+  email: v.pipe(v.string('email is required'), v.trim(), v.email('email must be an email address')),
+  password: v.pipe(
+    v.string('password is required'),
+    v.minLength(10, 'password must have at least 10 characters'),
+  ),
+});
+
+async function jsonBody<T extends v.GenericSchema>(
+  req: { json(): Promise<unknown> },
+  schema: T,
+): Promise<v.InferOutput<T>> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
+  }
+  const parsed = v.safeParse(schema, body);
+  if (!parsed.success) {
+    const { field, message } = describeIssues(parsed.issues);
+    throw new ApiError(400, 'invalid_body', message, field);
+  }
+  return parsed.output;
+}
+
+export function adminRoutes(db: Db): Hono<AuthVars> {
+  const app = new Hono<AuthVars>();
+  // Browsers send Origin on cross-site posts; a form or text/plain post from another site is refused here.
+  app.use('*', csrf());
+
+  async function startSession(c: Context, userId: string) {
+    const token = await createSession(db, userId);
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: new URL(c.req.url).protocol === 'https:',
+      path: '/',
+      maxAge: SESSION_DAYS * 86400,
+    });
+  }
+
+  app.post('/login', async function login(c) {
+    const { email, password } = await jsonBody(c.req, LoginSchema);
+    const user = await checkLogin(db, email, password);
+    if (!user) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+    await startSession(c, user.id);
+    return c.json({ user });
+  });
+
+  // The one-time setup link printed on first start when no admin was configured.
+  app.post('/setup', async function setup(c) {
+    const body = await jsonBody(c.req, SetupSchema);
+    if ((await countUsers(db)) > 0 || !(await consumeSetupToken(db, body.token))) {
+      throw new ApiError(403, 'setup_closed', 'this setup link is used, expired or not valid', 'token');
+    }
+    const user = await createUser(db, body.email, body.password);
+    await startSession(c, user.id);
+    return c.json({ user });
+  });
+
+  app.post('/logout', async function logout(c) {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) await deleteSession(db, token);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.body(null, 204);
+  });
+
+  const authed = new Hono<AuthVars>();
+  authed.use('*', requireAdmin(db));
+
+  authed.get('/me', (c) => c.json({ user: c.get('user') }));
+
+  authed.get('/sites', async (c) => c.json({ sites: await siteSummaries(db) }));
+
+  authed.get('/profiles', async function profiles(c) {
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? 50 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new ApiError(400, 'invalid_query', 'limit must be a whole number from 1 to 500', 'limit');
+    }
+    const reply: ProfilesReply = await listProfiles(db, {
+      q: c.req.query('q')?.trim() || undefined,
+      siteId: c.req.query('site') || undefined,
+      cursor: c.req.query('cursor') || undefined,
+      limit,
+    });
+    return c.json(reply);
+  });
+
+  authed.get('/profiles/:id', async function profile(c) {
+    const found = await getProfile(db, c.req.param('id'));
+    if (!found) throw new ApiError(404, 'not_found', 'no profile with this id', 'id');
+    return c.json(found satisfies ProfileReply);
+  });
+
+  app.route('/', authed);
+  app.all('*', (c) => {
+    throw new ApiError(404, 'not_found', `no API route ${c.req.method} ${c.req.path}`);
+  });
+  return app;
+}

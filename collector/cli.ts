@@ -1,0 +1,73 @@
+// `npm run touchpoint -- …`: scripted administration. Each command prints one JSON line on stdout.
+import { parseArgs } from 'node:util';
+import { createSite, createToken, createUser, listSites, normaliseOrigin } from './admin/accounts.ts';
+import { loadConfig } from './config.ts';
+import { openDb } from './db/client.ts';
+
+const USAGE = `usage:
+  touchpoint site add --name NAME --origin URL [--origin URL…]
+  touchpoint site list
+  touchpoint token add --name NAME
+  touchpoint user add --email EMAIL --password PASSWORD`;
+
+class UsageError extends Error {}
+
+async function run(argv: string[]): Promise<unknown> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      email: { type: 'string' },
+      password: { type: 'string' },
+    },
+  });
+  const [noun, verb] = positionals;
+  const config = loadConfig();
+  const db = await openDb(config.databaseUrl, config.databaseAuthToken);
+  try {
+    if (noun === 'site' && verb === 'add') {
+      if (!values.name?.trim()) throw new UsageError('--name is required');
+      const origins = (values.origin ?? []).map((o) => {
+        const origin = normaliseOrigin(o);
+        if (!origin) throw new UsageError(`--origin ${JSON.stringify(o)} is not an http(s) URL`);
+        return origin;
+      });
+      if (origins.length === 0)
+        throw new UsageError('--origin is required: the website the script tag goes on');
+      const { site, secretKey } = await createSite(db, values.name.trim(), origins);
+      return { id: site.id, siteKey: site.siteKey, secretKey };
+    }
+    if (noun === 'site' && verb === 'list') {
+      return { sites: await listSites(db) };
+    }
+    if (noun === 'token' && verb === 'add') {
+      if (!values.name?.trim()) throw new UsageError('--name is required');
+      const { token } = await createToken(db, values.name.trim());
+      return { token };
+    }
+    if (noun === 'user' && verb === 'add') {
+      if (!values.email?.includes('@')) throw new UsageError('--email must be an email address');
+      if (!values.password || values.password.length < 10)
+        throw new UsageError('--password needs at least 10 characters');
+      const user = await createUser(db, values.email, values.password);
+      return { id: user.id, email: user.email };
+    }
+    throw new UsageError(`unknown command: ${positionals.join(' ') || '(none)'}`);
+  } finally {
+    db.close();
+  }
+}
+
+try {
+  const out = await run(process.argv.slice(2));
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(
+    `${JSON.stringify({ error: { code: err instanceof UsageError ? 'usage' : 'failed', message } })}\n`,
+  );
+  if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+}

@@ -1,0 +1,51 @@
+// Reads the collector's settings from the environment, once, into a typed object.
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  databaseAuthToken?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  /** Where the built widget and dashboard live. */
+  distDir: string;
+  /** Public URL of the collector, used in printed links. */
+  publicUrl: string;
+  /** Group commit: longest wait before a batch of events is committed. */
+  commitDelayMs: number;
+  /** Group commit: commit at once when this many events wait. */
+  commitMaxEvents: number;
+  /** Past this many queued events, ingest answers 503 with Retry-After. */
+  queueLimit: number;
+}
+
+const root = resolve(import.meta.dirname, '..');
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const port = int('PORT', env.PORT, 8787);
+  const host = env.HOST || '0.0.0.0';
+  return {
+    port,
+    host,
+    databaseUrl: env.DATABASE_URL || `file:${resolve(root, 'data/touchpoint.db')}`,
+    databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
+    adminEmail: env.TOUCHPOINT_ADMIN_EMAIL || undefined,
+    adminPassword: env.TOUCHPOINT_ADMIN_PASSWORD || undefined,
+    distDir: env.TOUCHPOINT_DIST_DIR || resolve(root, 'dist'),
+    publicUrl: (env.TOUCHPOINT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
+    commitDelayMs: int('TOUCHPOINT_COMMIT_DELAY_MS', env.TOUCHPOINT_COMMIT_DELAY_MS, 0),
+    commitMaxEvents: int('TOUCHPOINT_COMMIT_MAX_EVENTS', env.TOUCHPOINT_COMMIT_MAX_EVENTS, 500),
+    queueLimit: int('TOUCHPOINT_QUEUE_LIMIT', env.TOUCHPOINT_QUEUE_LIMIT, 20000),
+  };
+}
+
+export { root as projectRoot };

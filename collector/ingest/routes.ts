@@ -1,0 +1,214 @@
+// The Segment-compatible tracking API: /v1/batch and the single-event verbs. Validates, hands events to
+// the group-commit writer, and answers with a result per event.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import * as v from 'valibot';
+import {
+  BatchEnvelopeSchema,
+  type EventResult,
+  EventSchema,
+  type IngestReply,
+  LIMITS,
+  type WireEvent,
+} from '../../wire.ts';
+import { ApiError } from '../http/errors.ts';
+import { type PreparedEvent, prepareEvent } from './prepare.ts';
+import type { SiteAccess, SiteCache } from './sites.ts';
+import type { Writer } from './writer.ts';
+
+export interface IngestDeps {
+  sites: SiteCache;
+  writer: Writer;
+}
+
+/** "path.to.field: message" for the first problem valibot found. */
+export function describeIssues(issues: v.BaseIssue<unknown>[]): { field?: string; message: string } {
+  const issue = issues[0];
+  const field = issue.path?.map((p) => String(p.key)).join('.');
+  return { field: field || undefined, message: field ? `${field}: ${issue.message}` : issue.message };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
+  }
+}
+
+function basicAuthUser(header: string | undefined): string | null {
+  if (!header?.startsWith('Basic ')) return null;
+  try {
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    return decoded.split(':')[0] || null;
+  } catch {
+    return null;
+  }
+}
+
+async function authenticate(
+  sites: SiteCache,
+  body: Record<string, unknown>,
+  authorization: string | undefined,
+  origin: string | undefined,
+): Promise<SiteAccess> {
+  const key = (typeof body.writeKey === 'string' && body.writeKey) || basicAuthUser(authorization);
+  if (!key)
+    throw new ApiError(
+      401,
+      'missing_key',
+      'writeKey is required (in the body, or as the Basic-auth user name)',
+      'writeKey',
+    );
+  const access = await sites.byKey(key);
+  if (!access) throw new ApiError(401, 'unknown_key', 'writeKey does not belong to any site', 'writeKey');
+  if (origin) {
+    // A secret key in a page would be readable by anyone; it is for servers only.
+    if (access.secret)
+      throw new ApiError(
+        403,
+        'secret_key_in_browser',
+        'the secret key is not accepted from a browser origin',
+        'writeKey',
+      );
+    if (!access.site.origins.includes(origin.toLowerCase())) {
+      throw new ApiError(
+        403,
+        'origin_not_allowed',
+        `origin ${origin} is not allowed for this site`,
+        'Origin',
+      );
+    }
+  }
+  return access;
+}
+
+type Checked = { ok: true; event: PreparedEvent } | { ok: false; error: string; messageId?: string };
+
+function checkEvent(
+  input: unknown,
+  envelope: { sentAt?: string; context?: Record<string, unknown> },
+  receivedAt: number,
+): Checked {
+  const messageId =
+    input && typeof input === 'object' && typeof (input as { messageId?: unknown }).messageId === 'string'
+      ? (input as { messageId: string }).messageId
+      : undefined;
+  if (!input || typeof input !== 'object' || Array.isArray(input))
+    return { ok: false, error: 'an event must be an object', messageId };
+  let candidate = input as Record<string, unknown>;
+  if (envelope.sentAt && candidate.sentAt === undefined)
+    candidate = { ...candidate, sentAt: envelope.sentAt };
+  if (envelope.context)
+    candidate = { ...candidate, context: { ...envelope.context, ...(candidate.context as object) } };
+  const text = JSON.stringify(candidate);
+  if (Buffer.byteLength(text) > LIMITS.eventBytes) {
+    return { ok: false, error: `event is larger than ${LIMITS.eventBytes} bytes`, messageId };
+  }
+  const parsed = v.safeParse(EventSchema, candidate);
+  if (!parsed.success) return { ok: false, error: describeIssues(parsed.issues).message, messageId };
+  const event = parsed.output as WireEvent;
+  // Store exactly what was validated (trimmed ids included), without the key.
+  const { writeKey: _key, ...stored } = event as WireEvent & { writeKey?: unknown };
+  return { ok: true, event: prepareEvent(event, JSON.stringify(stored), receivedAt) };
+}
+
+export function ingestRoutes(deps: IngestDeps): Hono {
+  const app = new Hono();
+
+  app.use(
+    '*',
+    cors({
+      origin: async (origin) => ((await deps.sites.anyAllows(origin.toLowerCase())) ? origin : null),
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization'],
+      maxAge: 86400,
+    }),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: LIMITS.requestBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'too_large',
+          `the request body is larger than ${LIMITS.requestBytes / 1024} KB`,
+        );
+      },
+    }),
+  );
+
+  async function readBody(c: { req: { text(): Promise<string> } }): Promise<Record<string, unknown>> {
+    const body = parseJson(await c.req.text());
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ApiError(400, 'invalid_body', 'the request body must be a JSON object');
+    }
+    return body as Record<string, unknown>;
+  }
+
+  async function store(access: SiteAccess, checked: Checked[]): Promise<EventResult[]> {
+    const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
+    const outcomes = await deps.writer.submit(access.site.id, good);
+    let g = 0;
+    return checked.map((x, index) =>
+      x.ok
+        ? { index, messageId: x.event.messageId, status: outcomes[g++] }
+        : {
+            index,
+            ...(x.messageId ? { messageId: x.messageId } : {}),
+            status: 'rejected' as const,
+            error: x.error,
+          },
+    );
+  }
+
+  app.post('/batch', async function batch(c) {
+    const receivedAt = Date.now();
+    const body = await readBody(c);
+    const access = await authenticate(
+      deps.sites,
+      body,
+      c.req.header('authorization'),
+      c.req.header('origin'),
+    );
+    const envelope = v.safeParse(BatchEnvelopeSchema, body);
+    if (!envelope.success) {
+      const { field, message } = describeIssues(envelope.issues);
+      throw new ApiError(400, 'invalid_batch', message, field);
+    }
+    const checked = envelope.output.batch.map((e) => checkEvent(e, envelope.output, receivedAt));
+    const results = await store(access, checked);
+    const reply: IngestReply = { results };
+    if (results.length > 0 && results.every((r) => r.status === 'rejected')) {
+      return c.json(
+        { error: { code: 'invalid_events', message: 'every event in the batch was rejected' }, ...reply },
+        400,
+      );
+    }
+    return c.json(reply, 200);
+  });
+
+  for (const type of ['page', 'screen', 'track', 'identify', 'alias', 'group'] as const) {
+    app.post(`/${type}`, async function single(c) {
+      const receivedAt = Date.now();
+      const body = await readBody(c);
+      const access = await authenticate(
+        deps.sites,
+        body,
+        c.req.header('authorization'),
+        c.req.header('origin'),
+      );
+      if (body.type !== undefined && body.type !== type) {
+        throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
+      }
+      const checked = checkEvent({ ...body, type }, {}, receivedAt);
+      if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error);
+      const results = await store(access, [checked]);
+      return c.json({ results } satisfies IngestReply, 200);
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,62 @@
+// Starts a real collector on a free port with a fresh database file, a site, an admin and an API token.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSite, createToken } from '../../collector/admin/accounts.ts';
+import { loadConfig } from '../../collector/config.ts';
+import { type RunningCollector, startCollector as start } from '../../collector/server.ts';
+
+export interface TestCollector extends RunningCollector {
+  site: { id: string; siteKey: string; secretKey: string };
+  admin: { email: string; password: string };
+  token: string;
+  dbPath: string;
+  /** GET/POST the admin API with the token. */
+  api<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+}
+
+export async function startCollector(
+  options: { origins?: string[]; env?: Record<string, string>; dbPath?: string } = {},
+): Promise<TestCollector> {
+  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-test-'));
+  const dbPath = options.dbPath ?? join(dir, 'touchpoint.db');
+  const admin = { email: 'admin@example.com', password: 'correct horse battery staple' };
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `file:${dbPath}`,
+    TOUCHPOINT_ADMIN_EMAIL: admin.email,
+    TOUCHPOINT_ADMIN_PASSWORD: admin.password,
+    ...options.env,
+  });
+  const running = await start(config, () => {});
+  const { site, secretKey } = await createSite(
+    running.db,
+    'Test site',
+    options.origins ?? ['http://localhost:5555'],
+  );
+  const { token } = await createToken(running.db, 'tests');
+  return {
+    ...running,
+    site: { id: site.id, siteKey: site.siteKey, secretKey },
+    admin,
+    token,
+    dbPath,
+    async api(path, init = {}) {
+      const res = await fetch(running.url + path, {
+        ...init,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          ...(init.headers ?? {}),
+        },
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    async close() {
+      await running.close();
+      if (!options.dbPath) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
