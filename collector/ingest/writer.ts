@@ -27,6 +27,8 @@ export interface Writer {
   submit(siteId: string, events: PreparedEvent[]): Promise<WriteOutcome[]>;
   /** Events waiting for a commit. */
   readonly pending: number;
+  /** Commits made and events offered to them, for benchmarks and /health. */
+  readonly stats: { commits: number; events: number };
   /** Commits what is waiting and stops taking events. */
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export function createWriter(db: Db, options: WriterOptions): Writer {
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
+  const stats = { commits: 0, events: 0 };
 
   function schedule() {
     if (running || timer || queue.length === 0) return;
@@ -97,6 +100,8 @@ export function createWriter(db: Db, options: WriterOptions): Writer {
     }
     const stored = new Map<string, Set<string>>();
     const now = Date.now();
+    stats.commits++;
+    stats.events += seen.size;
     const tx = await db.transaction('write');
     try {
       for (const [siteId, events] of bySite)
@@ -116,6 +121,7 @@ export function createWriter(db: Db, options: WriterOptions): Writer {
     get pending() {
       return queued;
     },
+    stats,
     submit(siteId, events) {
       if (closed)
         return Promise.reject(

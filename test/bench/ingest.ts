@@ -1,0 +1,117 @@
+// `npm run bench`: ingest throughput of the real /v1/batch path (validation, group commit, stitching, fsync)
+// against baselines measured in the same run on the same disk: a bare Hono request, and a plain libSQL
+// insert with one transaction per request (what a naive collector does).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@libsql/client';
+import { Hono } from 'hono';
+import { createSite } from '../../collector/admin/accounts.ts';
+import { createApp } from '../../collector/app.ts';
+import { openDb } from '../../collector/db/client.ts';
+import { createSiteCache } from '../../collector/ingest/sites.ts';
+import { createWriter } from '../../collector/ingest/writer.ts';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
+const PER_BATCH = 5;
+const IN_FLIGHT = 64;
+const dir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
+
+function batchBody(siteKey: string, r: number) {
+  const now = new Date().toISOString();
+  return JSON.stringify({
+    writeKey: siteKey,
+    sentAt: now,
+    batch: Array.from({ length: PER_BATCH }, (_, i) => ({
+      type: i === 0 ? 'page' : 'track',
+      event: i === 0 ? undefined : 'Element Clicked',
+      messageId: `bench-${r}-${i}`,
+      anonymousId: `anon-${r % 500}`,
+      originalTimestamp: now,
+      properties: { text: 'Buy now', href: '/pricing' },
+      context: {
+        page: { url: 'https://shop.example/pricing', title: 'Pricing', referrer: '' },
+        userAgent: 'bench',
+      },
+    })),
+  });
+}
+
+async function timed(label: string, requests: number, run: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < requests) await run(next++);
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const perRequestUs = (seconds * 1e6) / requests;
+  const eventsPerSecond = (requests * PER_BATCH) / seconds;
+  console.log(
+    `${label.padEnd(52)} ${perRequestUs.toFixed(1).padStart(8)} µs/request ${Math.round(eventsPerSecond).toString().padStart(8)} events/s`,
+  );
+  return { perRequestUs, eventsPerSecond };
+}
+
+// Baseline 1: a bare Hono request, no body handling.
+const bare = new Hono().post('/', (c) => c.json({ ok: true }));
+const bareResult = await timed('baseline: bare Hono request', REQUESTS, () =>
+  bare.request('/', { method: 'POST', body: '{}' }),
+);
+
+// Baseline 2: one libSQL write transaction per 5-event request.
+const naive = createClient({ url: `file:${join(dir, 'naive.db')}` });
+await naive.execute('PRAGMA journal_mode=WAL');
+await naive.execute(
+  'CREATE TABLE events (seq INTEGER PRIMARY KEY, site_id TEXT, message_id TEXT, body TEXT)',
+);
+await naive.execute('CREATE UNIQUE INDEX events_message ON events(site_id, message_id)');
+const naiveResult = await timed(
+  'baseline: libSQL insert, one transaction per request',
+  REQUESTS,
+  async (r) => {
+    const body = JSON.parse(batchBody('k', r)).batch as { messageId: string }[];
+    await naive.batch(
+      body.map((e) => ({
+        sql: 'INSERT INTO events (site_id, message_id, body) VALUES (?, ?, ?)',
+        args: ['s', e.messageId, JSON.stringify(e)],
+      })),
+      'write',
+    );
+  },
+);
+naive.close();
+
+// Touchpoint: the whole ingest path, in process (no sockets), with group commit.
+const db = await openDb(`file:${join(dir, 'touchpoint.db')}`);
+const { site } = await createSite(db, 'bench', ['https://shop.example']);
+const writer = createWriter(db, { delayMs: 0, maxEvents: 500, queueLimit: 1_000_000 });
+const app = createApp({ db, writer, sites: createSiteCache(db), distDir: dir });
+const bodies = Array.from({ length: REQUESTS }, (_, r) => batchBody(site.siteKey, r));
+let failures = 0;
+const tp = await timed('touchpoint: POST /v1/batch (validate, commit, stitch)', REQUESTS, async (r) => {
+  const res = await app.request('/v1/batch', {
+    method: 'POST',
+    body: bodies[r],
+    headers: { 'Content-Type': 'text/plain' },
+  });
+  if (res.status !== 200) failures++;
+  await res.arrayBuffer();
+});
+const { commits, events } = writer.stats;
+const stored = Number((await db.execute('SELECT COUNT(*) AS n FROM events')).rows[0].n);
+await writer.close();
+db.close();
+rmSync(dir, { recursive: true, force: true });
+
+console.log('');
+console.log(`group commit: ${commits} commits, ${(events / commits).toFixed(0)} events per commit`);
+console.log(`stored ${stored} of ${REQUESTS * PER_BATCH} events, ${failures} failed requests`);
+console.log(
+  `touchpoint vs one-transaction-per-request insert: ${(tp.eventsPerSecond / naiveResult.eventsPerSecond).toFixed(2)}x the throughput`,
+);
+console.log(
+  `touchpoint request cost vs bare Hono request: ${(tp.perRequestUs / bareResult.perRequestUs).toFixed(1)}x`,
+);
+if (stored !== REQUESTS * PER_BATCH || failures) process.exitCode = 1;
