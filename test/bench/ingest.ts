@@ -56,7 +56,7 @@ async function timed(label: string, requests: number, run: (i: number) => Promis
 
 // Baseline 1: a bare Hono request, no body handling.
 const bare = new Hono().post('/', (c) => c.json({ ok: true }));
-const bareResult = await timed('baseline: bare Hono request', REQUESTS, () =>
+const bareResult = await timed('baseline: bare Hono request', REQUESTS, async () =>
   bare.request('/', { method: 'POST', body: '{}' }),
 );
 
