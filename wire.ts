@@ -1,5 +1,6 @@
 // The wire format: every event shape, limit and API reply that crosses a boundary, written once for widget, collector and dashboard.
-// The capture core imports only types and constants from here, so valibot never ships in tp.js.
+// The capture core and dashboard import only types and constants from here; the schemas are marked pure so
+// bundlers drop them (and valibot) from code that does not validate.
 import * as v from 'valibot';
 
 /** Limits shared by the widget (so it never sends what will be refused) and the collector. */
@@ -29,23 +30,28 @@ export const EVENTS = {
 export const STAGES = ['reach', 'lead', 'qualified', 'customer', 'retained', 'loyal'] as const;
 export type Stage = (typeof STAGES)[number];
 
-const id = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(LIMITS.idLength));
-const text = v.pipe(v.string(), v.maxLength(LIMITS.textLength));
-const optText = v.optional(v.nullable(text));
+const id = /* @__PURE__ */ v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(LIMITS.idLength),
+);
+const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(LIMITS.textLength));
+const optText = /* @__PURE__ */ v.optional(v.nullable(text));
 /** ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. */
-const isoTime = v.pipe(
+const isoTime = /* @__PURE__ */ v.pipe(
   v.string(),
   v.maxLength(64),
   v.check((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'),
 );
-const record = v.record(v.string(), v.unknown());
+const record = /* @__PURE__ */ v.record(v.string(), v.unknown());
 
 /**
  * A touch: how a visitor arrived. The widget stores the first one and sends it with page and identify
  * events as `context.firstTouch`; every page event also carries the current one in `context.page` and
  * `context.campaign`.
  */
-export const TouchSchema = v.object({
+export const TouchSchema = /* @__PURE__ */ v.object({
   at: isoTime,
   landingUrl: optText,
   referrer: optText,
@@ -65,7 +71,7 @@ export const TouchSchema = v.object({
 });
 export type Touch = v.InferOutput<typeof TouchSchema>;
 
-export const PageContextSchema = v.object({
+export const PageContextSchema = /* @__PURE__ */ v.object({
   url: optText,
   path: optText,
   referrer: optText,
@@ -74,17 +80,23 @@ export const PageContextSchema = v.object({
 });
 
 /** Segment's context.campaign (name = utm_campaign), plus click ids and `ref`. */
-export const CampaignSchema = v.looseObject({
+export const CampaignSchema = /* @__PURE__ */ v.looseObject({
   name: optText,
   source: optText,
   medium: optText,
   term: optText,
   content: optText,
-  ...Object.fromEntries(CLICK_IDS.map((k) => [k, optText])),
+  gclid: optText,
+  gbraid: optText,
+  wbraid: optText,
+  fbclid: optText,
+  msclkid: optText,
+  ttclid: optText,
+  li_fat_id: optText,
   ref: optText,
 });
 
-export const ContextSchema = v.looseObject({
+export const ContextSchema = /* @__PURE__ */ v.looseObject({
   page: v.optional(PageContextSchema),
   campaign: v.optional(CampaignSchema),
   userAgent: optText,
@@ -99,7 +111,7 @@ export const EVENT_TYPES = ['page', 'screen', 'track', 'identify', 'alias', 'gro
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** One event in Segment's spec shape. Unknown top-level keys are kept (Segment libraries add a few). */
-export const EventSchema = v.pipe(
+export const EventSchema = /* @__PURE__ */ v.pipe(
   v.looseObject({
     type: v.picklist(EVENT_TYPES, `type must be one of ${EVENT_TYPES.join(', ')}`),
     messageId: id,
@@ -127,7 +139,7 @@ export type WireEvent = v.InferOutput<typeof EventSchema>;
 export type WireEventInput = v.InferInput<typeof EventSchema>;
 
 /** The envelope of POST /v1/batch. Events are validated one by one so a bad one is reported by index. */
-export const BatchEnvelopeSchema = v.looseObject({
+export const BatchEnvelopeSchema = /* @__PURE__ */ v.looseObject({
   batch: v.pipe(
     v.array(v.unknown(), 'batch must be an array'),
     v.maxLength(LIMITS.batchEvents, `batch holds at most ${LIMITS.batchEvents} events`),

@@ -1,13 +1,13 @@
 // A profile's events in time order, grouped by day, each drawn by what it is: page, click, form, identify, track.
 import type { ComponentChildren } from 'preact';
-import type { EVENTS, TimelineItem } from '../../wire.ts';
+import { EVENTS, type TimelineItem } from '../../wire.ts';
 import { Fields, UrlText } from './components.tsx';
 import { formatClock, formatDay, formatExact, valueText } from './format.ts';
 
 // Importing the EVENTS value would bundle valibot (wire.ts builds its schemas at load), so the names are
 // restated here, typed against wire.ts: if the wire format renames them, this stops compiling.
-const CLICKED: (typeof EVENTS)['click'] = 'Element Clicked';
-const SUBMITTED: (typeof EVENTS)['form'] = 'Form Submitted';
+const CLICKED = EVENTS.click;
+const SUBMITTED = EVENTS.form;
 
 type Kind = 'page' | 'click' | 'form' | 'identify' | 'track' | 'other';
 
