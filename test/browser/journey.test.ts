@@ -98,15 +98,16 @@ describe('one script tag to a stored, visible journey', () => {
 
     const detail = await waitFor(async () => {
       const res = await collector.api(`/api/profiles/${listed.id}`);
-      return res.body.timeline.length >= 4 && res.body;
-    }, 'four timeline events');
+      return res.body.timeline.length >= 5 && res.body;
+    }, 'five timeline events');
     const steps = detail.timeline.map((t: { type: string; event: string | null }) =>
       t.type === 'page' ? 'page' : t.event,
     );
-    expect(steps).toEqual(['page', 'Element Clicked', 'Form Submitted', 'page']);
-    const click = detail.timeline[1];
-    expect(click.properties).toMatchObject({ tag: 'button', text: 'Buy now' });
-    const form = detail.timeline[2];
+    // The submit button is a button too: its click comes just before the submission.
+    expect(steps).toEqual(['page', 'Element Clicked', 'Element Clicked', 'Form Submitted', 'page']);
+    expect(detail.timeline[1].properties).toMatchObject({ tag: 'button', text: 'Buy now' });
+    expect(detail.timeline[2].properties).toMatchObject({ tag: 'button', text: 'Sign up' });
+    const form = detail.timeline[3];
     expect(form.properties.fields).toMatchObject({ email: 'Visitor@Example.com', name: 'Vera Visitor' });
 
     // Nothing secret was stored anywhere.

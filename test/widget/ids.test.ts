@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { rid } from '../../widget/core/ids.ts';
+import { blockStorage, cleanPage, cookieValue, fresh, setCookie } from './helpers.ts';
+
+beforeEach(cleanPage);
+afterEach(() => vi.restoreAllMocks());
+
+describe('rid', () => {
+  test('21 url-safe characters, different every time', () => {
+    const ids = new Set(Array.from({ length: 2000 }, rid));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{21}$/);
+  });
+
+  test('uses every symbol of the alphabet (no bias towards a subset)', () => {
+    const seen = new Set(Array.from({ length: 2000 }, rid).join(''));
+    expect(seen.size).toBe(64);
+  });
+
+  test('comes from crypto.getRandomValues', () => {
+    const spy = vi.spyOn(crypto, 'getRandomValues');
+    rid();
+    expect(spy).toHaveBeenCalledOnce();
+  });
+});
+
+describe('anonymous id', () => {
+  const OLD = 'Old_anonymous-id_1234';
+
+  test.each([
+    ['neither: a new one in both places', null, null, 'new'],
+    ['cookie only: localStorage restored', OLD, null, OLD],
+    ['localStorage only: cookie restored', null, OLD, OLD],
+    ['both: the cookie wins', OLD, 'Other_id_in_storage_1', OLD],
+    ['a malformed cookie is replaced', 'bad id;', null, 'new'],
+    ['a malformed stored value is replaced', null, '<script>', 'new'],
+  ])('%s', async (_name, inCookie, inStorage, want) => {
+    if (inCookie) setCookie(`tp_aid=${inCookie};path=/`);
+    if (inStorage) localStorage.setItem('tp_aid', inStorage);
+    const { ids } = await fresh();
+    const id = ids.aid();
+    if (want === 'new') {
+      expect(id).toMatch(/^[\w-]{21}$/);
+      expect(id).not.toBe(inCookie);
+      expect(id).not.toBe(inStorage);
+    } else expect(id).toBe(want);
+    expect(cookieValue('tp_aid')).toBe(id);
+    expect(localStorage.getItem('tp_aid')).toBe(id);
+    expect(ids.aid()).toBe(id);
+  });
+
+  test('the cookie is first-party, site-wide, ~400 days, SameSite=Lax, not Secure on http', async () => {
+    const set = vi.spyOn(document, 'cookie', 'set');
+    const { ids } = await fresh();
+    const id = ids.aid();
+    const written = set.mock.calls.map((c) => c[0]).find((c) => c.startsWith('tp_aid='))!;
+    expect(written.split(';')).toEqual([`tp_aid=${id}`, 'path=/', 'max-age=34560000', 'SameSite=Lax']);
+  });
+
+  test('Secure is added on https', async () => {
+    const set = vi.spyOn(document, 'cookie', 'set');
+    vi.spyOn(location, 'protocol', 'get').mockReturnValue('https:');
+    const { ids } = await fresh();
+    ids.aid();
+    expect(set.mock.calls.map((c) => c[0]).find((c) => c.startsWith('tp_aid='))).toMatch(/;Secure$/);
+  });
+
+  test('a new page load keeps the id', async () => {
+    const first = (await fresh()).ids.aid();
+    expect((await fresh()).ids.aid()).toBe(first);
+  });
+
+  test('setAid (reset) replaces it in both places', async () => {
+    const { ids } = await fresh();
+    const before = ids.aid();
+    ids.setAid(ids.rid());
+    expect(ids.aid()).not.toBe(before);
+    expect(cookieValue('tp_aid')).toBe(ids.aid());
+    expect(localStorage.getItem('tp_aid')).toBe(ids.aid());
+  });
+
+  test('works with neither cookies nor storage (both throw): one id for the page', async () => {
+    const restore = blockStorage();
+    try {
+      const { ids } = await fresh();
+      const id = ids.aid();
+      expect(id).toMatch(/^[\w-]{21}$/);
+      expect(ids.aid()).toBe(id);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('user', () => {
+  test('user id and traits persist across page loads; forgetUser clears them', async () => {
+    const a = await fresh();
+    a.ids.user().id = 'u1';
+    a.ids.user().traits.plan = 'pro';
+    a.ids.saveUser();
+    const b = await fresh();
+    expect(b.ids.user()).toEqual({ id: 'u1', traits: { plan: 'pro' } });
+    b.ids.forgetUser();
+    expect(b.ids.user()).toEqual({ traits: {} });
+    expect((await fresh()).ids.user()).toEqual({ traits: {} });
+  });
+
+  test('a corrupt stored user is ignored', async () => {
+    localStorage.setItem('tp_u', '"oops"');
+    expect((await fresh()).ids.user()).toEqual({ traits: {} });
+  });
+});

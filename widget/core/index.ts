@@ -1,0 +1,37 @@
+// Entry of tp.js: read the script tag now, start when the page is idle, replay calls made before.
+import { createApi } from './api.ts';
+import { onClick, onSubmit } from './autocapture.ts';
+import { defer, log, readConfig, safe } from './config.ts';
+import { pageview, watchNavigation } from './pageviews.ts';
+import { load } from './queue.ts';
+import { hide, online, show, soon } from './transport.ts';
+import { loadUI } from './ui.ts';
+
+const w = window as any;
+
+function start(): void {
+  load();
+  const stub = w.touchpoint;
+  const tp = (w.touchpoint = createApi());
+  const on = (t: EventTarget, type: string, f: (e: Event) => void) => t.addEventListener(type, safe(f), true);
+  on(document, 'click', onClick);
+  on(document, 'submit', onSubmit);
+  on(w, 'online', online);
+  on(w, 'pagehide', hide);
+  on(document, 'visibilitychange', () => (document.visibilityState === 'hidden' ? hide : show)());
+  watchNavigation();
+  pageview();
+  for (const a of stub?.q || []) (tp as any)(...a);
+  if (document.querySelector('[data-touchpoint-form]')) loadUI();
+  soon();
+}
+
+safe(() => {
+  if (!readConfig()) return log('no data-site');
+  // calls made before start() queue here, like the site's own stub
+  const stub: any = w.touchpoint || ((...a: unknown[]) => (stub.q ||= []).push(a));
+  if (stub._tp) return log('already loaded');
+  stub._tp = 1;
+  w.touchpoint = stub;
+  defer(start);
+})();

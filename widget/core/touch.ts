@@ -1,0 +1,64 @@
+// How the visitor arrived: utm_* / click ids / ref from a URL, the first touch (localStorage `tp_ft`),
+// and the page + campaign context every event carries.
+import type { Touch } from '../../wire.ts';
+import { CLICK_IDS } from '../../wire.ts';
+import { iso, parse } from './config.ts';
+import { clean } from './privacy.ts';
+import { get, set } from './storage.ts';
+
+const UTM = ['source', 'medium', 'campaign', 'term', 'content'];
+
+/** Attribution parameters of a URL: utm_* (without the prefix), click ids and `ref`; empty ones left out. */
+export function params(url: string): Record<string, string> {
+  const o: Record<string, string> = {};
+  try {
+    const p = new URL(url).searchParams;
+    for (const k of [...UTM, ...CLICK_IDS, 'ref']) {
+      const v = p.get(UTM.includes(k) ? `utm_${k}` : k);
+      if (v) o[k] = v;
+    }
+  } catch {}
+  return o;
+}
+
+/** A touch landing on `url` from `referrer`; a referrer on the same host says nothing about the source. */
+export function touch(url: string, referrer: string, at = iso()): Touch {
+  const t: Touch = { at, landingUrl: url, ...params(url) };
+  try {
+    if (new URL(referrer).host !== new URL(url).host) t.referrer = referrer;
+  } catch {}
+  return t;
+}
+
+let first: Touch | undefined;
+
+/** The visitor's first touch, recorded the first time we see them. */
+export function firstTouch(): Touch {
+  if (!first) {
+    first = parse(get('tp_ft'));
+    if (!first?.at)
+      set('tp_ft', JSON.stringify((first = touch(clean(location.href), clean(document.referrer)))));
+  }
+  return first!;
+}
+
+export function forgetTouch(): void {
+  first = undefined;
+  set('tp_ft', null);
+}
+
+/** The referrer of the current page: document.referrer, then the previous URL after an in-app navigation. */
+export const nav = { ref: document.referrer };
+
+/** context.page, with secrets cut from the URLs. */
+export function pageContext() {
+  const u = new URL(clean(location.href));
+  return { url: u.href, path: u.pathname, referrer: clean(nav.ref), title: document.title, search: u.search };
+}
+
+/** Segment's context.campaign: utm_campaign is `name`; click ids and `ref` ride along. Empty when none. */
+export function campaign(): Record<string, string> {
+  const { campaign: name, ...p } = params(location.href);
+  if (name) p.name = name;
+  return p;
+}
