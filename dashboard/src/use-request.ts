@@ -3,9 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, isAbort } from './api.ts';
 
 export type RequestState<T> =
-  | { status: 'loading' }
-  | { status: 'error'; error: ApiError }
-  | { status: 'ready'; data: T };
+  { status: 'loading' } | { status: 'error'; error: ApiError } | { status: 'ready'; data: T };
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
