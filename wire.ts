@@ -174,7 +174,16 @@ export interface TouchSummary {
   referrer: string | null;
   landingUrl: string | null;
   at?: string | null;
+  /** The channel from the versioned rule table, and the rule that matched. */
+  channel?: string | null;
+  ruleId?: string | null;
+  /** Click ids and `ref`, when the touch had them. */
+  clickIds?: Record<string, string>;
 }
+
+/** A flag beside the stage: how recently the profile was seen. */
+export type ProfileStatus = 'active' | 'at_risk' | 'churned';
+export const PROFILE_STATUSES = ['active', 'at_risk', 'churned'] as const;
 
 export interface ProfileSummary {
   id: string;
@@ -187,11 +196,78 @@ export interface ProfileSummary {
   firstSeen: string;
   lastSeen: string;
   eventCount: number;
+  phone?: string | null;
+  company?: string | null;
+  status?: ProfileStatus;
+  /** Channel of the first touch. */
+  channel?: string | null;
+  leadScore?: number;
 }
 
 export interface Identifier {
-  kind: 'anonymous' | 'user' | 'email';
+  kind: 'anonymous' | 'user' | 'email' | 'phone' | 'billing';
   value: string;
+  /** Stated by a sender the site vouches for (secret key or signed identify). */
+  verified?: boolean;
+  /** Quarantined as shared by too many profiles: it links nothing. */
+  shared?: boolean;
+}
+
+export type LinkStatus = 'active' | 'conflict' | 'proposal' | 'quarantined' | 'rejected' | 'revoked';
+
+/** One entry of the identity ledger: two identifiers, the rule and event that linked them, and its state. */
+export interface LinkSummary {
+  id: string;
+  a: Identifier;
+  b: Identifier;
+  rule: string;
+  messageId: string;
+  at: string;
+  verified: boolean;
+  status: LinkStatus;
+  /** Why it is not active (conflict, proposal, quarantine), or the marketer's reason. */
+  reason: string | null;
+  decision: 'manual' | 'accepted' | 'rejected' | null;
+  createdAt: string;
+  revokedAt: string | null;
+  revokedReason: string | null;
+}
+
+export interface ProfileWarning {
+  kind: string;
+  value: string;
+  reason: string;
+  messageId?: string;
+}
+
+export interface MergeSummary {
+  id: string;
+  survivorId: string;
+  mergedId: string;
+  kind: 'auto' | 'manual' | 'proposal';
+  reason: string;
+  identifier: string;
+  messageId: string;
+  linkId: string | null;
+  at: string;
+  undoneAt: string | null;
+  undoReason: string | null;
+}
+
+export interface StageHistoryEntry {
+  stage: Stage;
+  at: string;
+  /** The event that is the evidence, when there is one. */
+  messageId: string | null;
+  rule: string;
+  skipped?: boolean;
+  manual?: boolean;
+}
+
+export interface MergeProposal {
+  id: string;
+  link: LinkSummary;
+  profileIds: string[];
 }
 
 export interface TimelineItem {
@@ -212,6 +288,14 @@ export interface TimelineItem {
 
 export interface ProfileDetail extends ProfileSummary {
   identifiers: Identifier[];
+  links?: LinkSummary[];
+  warnings?: ProfileWarning[];
+  merges?: MergeSummary[];
+  leadTouch?: TouchSummary | null;
+  lastTouch?: TouchSummary | null;
+  stageHistory?: StageHistoryEntry[];
+  scoreParts?: Record<string, number>;
+  referredBy?: string | null;
 }
 
 export interface ProfilesReply {
@@ -222,6 +306,9 @@ export interface ProfileReply {
   profile: ProfileDetail;
   timeline: TimelineItem[];
 }
+export interface MergeProposalsReply {
+  proposals: MergeProposal[];
+}
 
 export interface SiteSummary {
   id: string;
@@ -231,3 +318,219 @@ export interface SiteSummary {
   createdAt: string;
   eventCount: number;
 }
+
+// ---- Lead forms (collector ⇄ widget UI ⇄ dashboard) ----
+
+export const FORM_FIELD_TYPES = [
+  'email',
+  'name',
+  'phone',
+  'company',
+  'message',
+  'select',
+  'consent',
+  'text',
+] as const;
+export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
+
+const label = /* @__PURE__ */ v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(200),
+);
+const fieldName = /* @__PURE__ */ v.pipe(
+  v.string(),
+  v.regex(/^[a-zA-Z][\w-]{0,39}$/, 'must be a letter then letters, digits, _ or - (at most 40)'),
+);
+
+/** One field of a lead form; `name` is the key its value has in the submission's `fields`. */
+export const FormFieldSchema = /* @__PURE__ */ v.object({
+  name: fieldName,
+  type: v.picklist(FORM_FIELD_TYPES, `type must be one of ${FORM_FIELD_TYPES.join(', ')}`),
+  label,
+  required: v.optional(v.boolean()),
+  /** select: the choices. */
+  options: v.optional(v.pipe(v.array(label), v.maxLength(50))),
+  placeholder: v.optional(v.pipe(v.string(), v.maxLength(200))),
+});
+export type FormField = v.InferOutput<typeof FormFieldSchema>;
+
+/** What the admin API takes to create or replace a form. */
+export const FormInputSchema = /* @__PURE__ */ v.pipe(
+  v.object({
+    name: label,
+    fields: v.pipe(
+      v.array(FormFieldSchema),
+      v.minLength(1, 'a form needs at least one field'),
+      v.maxLength(30, 'a form has at most 30 fields'),
+    ),
+    submitText: v.optional(label),
+    successMessage: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(1000))),
+  }),
+  v.check(
+    (f) => new Set(f.fields.map((x) => x.name)).size === f.fields.length,
+    'fields: each field needs its own name',
+  ),
+  v.check(
+    (f) => f.fields.every((x) => x.type !== 'select' || !!x.options?.length),
+    'fields: a select needs options',
+  ),
+);
+export type FormInput = v.InferInput<typeof FormInputSchema>;
+
+/** A form as the widget receives it (GET /v1/forms/:id) and the admin API lists it. */
+export interface FormDefinition {
+  id: string;
+  name: string;
+  fields: FormField[];
+  submitText: string;
+  successMessage: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** Field values are strings; a ticked consent box is 'yes'. */
+export type FormValues = Record<string, string>;
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE_RE = /^\+?[\d\s().-]{6,20}$/;
+
+/**
+ * The schema of a submission's `fields` for one form: the widget validates with it before sending, the
+ * collector again on ingest. Messages name the field by its label.
+ */
+export function formValuesSchema(form: Pick<FormDefinition, 'fields'>) {
+  const entries: Record<string, v.GenericSchema<unknown, string | undefined>> = {};
+  for (const f of form.fields) {
+    const need = `${f.label} is required`;
+    const checks: v.GenericSchema<string, string>[] = [];
+    if (f.type === 'email') checks.push(v.pipe(v.string(), v.regex(EMAIL_RE, 'Enter a valid email address')));
+    if (f.type === 'phone') checks.push(v.pipe(v.string(), v.regex(PHONE_RE, 'Enter a valid phone number')));
+    if (f.type === 'select')
+      checks.push(
+        v.pipe(v.string(), v.picklist(f.options ?? [], `Choose one of the options for ${f.label}`)),
+      );
+    if (f.type === 'consent') checks.push(v.pipe(v.string(), v.literal('yes', need)));
+    const max = f.type === 'message' ? LIMITS.textLength : 500;
+    const value = v.pipe(v.string(), v.trim(), v.maxLength(max, `${f.label} is too long`), ...(checks as []));
+    entries[f.name] = f.required
+      ? v.pipe(v.string(need), v.trim(), v.minLength(1, need), value)
+      : v.optional(v.union([v.literal(''), value], (i) => i.issues?.[i.issues.length - 1]?.message ?? need));
+  }
+  return v.object(entries);
+}
+
+/** The `Form Submitted` properties the widget sends for a Touchpoint form. */
+export interface FormSubmittedProperties {
+  formId: string;
+  formName: string;
+  fields: FormValues;
+  email?: string;
+}
+
+// ---- Chat (widget ⇄ collector ⇄ inbox) ----
+
+export const CHAT_POSITIONS = ['right', 'left'] as const;
+
+/** Per-site chat settings; also what GET /v1/widget gives the widget as `chat`. */
+export const ChatSettingsSchema = /* @__PURE__ */ v.object({
+  enabled: v.boolean('enabled must be true or false'),
+  color: v.optional(v.pipe(v.string(), v.regex(/^#[0-9a-fA-F]{6}$/, 'color must be #rrggbb')), '#4f46e5'),
+  position: v.optional(v.picklist(CHAT_POSITIONS, 'position must be right or left'), 'right'),
+  greeting: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(500)), 'Hi! How can we help?'),
+  /** Sent at once after the visitor's first message; empty for none. */
+  autoReply: v.optional(
+    v.pipe(v.string(), v.trim(), v.maxLength(1000)),
+    'Thanks for your message! We usually reply within a few minutes.',
+  ),
+  /** Asked when the visitor is unknown (no email yet). */
+  askEmail: v.optional(
+    v.pipe(v.string(), v.trim(), v.maxLength(500)),
+    'Leave your email so we can get back to you.',
+  ),
+});
+export type ChatSettings = v.InferOutput<typeof ChatSettingsSchema>;
+
+/** GET /v1/widget?key=… */
+export interface WidgetSettings {
+  chat: ChatSettings | null;
+}
+
+export type ChatAuthor = 'visitor' | 'agent' | 'auto';
+
+/** One message of a conversation; `seq` counts from 1 per conversation and is the SSE event id. */
+export interface ChatMessage {
+  seq: number;
+  id: string;
+  author: ChatAuthor;
+  text: string;
+  at: string;
+}
+
+/** POST /v1/chat/messages (text/plain JSON, like /v1/batch, so no CORS preflight). */
+export const ChatPostSchema = /* @__PURE__ */ v.object({
+  key: v.pipe(v.string('key is required'), v.minLength(1, 'key is required')),
+  anonymousId: id,
+  /** Client-made id: a retry of the same message is stored once. */
+  clientId: id,
+  text: v.pipe(
+    v.string('text is required'),
+    v.trim(),
+    v.minLength(1, 'text must not be empty'),
+    v.maxLength(4000),
+  ),
+  /** An email the widget already knows for this visitor. */
+  email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254))),
+  userId: v.optional(v.nullable(id)),
+  url: v.optional(text),
+});
+export type ChatPost = v.InferInput<typeof ChatPostSchema>;
+export interface ChatPostReply {
+  conversationId: string;
+  message: ChatMessage;
+  duplicate: boolean;
+}
+
+/** Event name of a visitor's chat message on the timeline. */
+export const CHAT_EVENT = 'Chat Message';
+
+export type ConversationStatus = 'open' | 'closed';
+
+export interface ConversationSummary {
+  id: string;
+  siteId: string;
+  anonymousId: string;
+  email: string | null;
+  status: ConversationStatus;
+  assigneeId: string | null;
+  /** Visitor messages the agents have not read. */
+  unread: number;
+  lastMessage: ChatMessage | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface InboxReply {
+  conversations: ConversationSummary[];
+}
+export interface ConversationReply {
+  conversation: ConversationSummary;
+  messages: ChatMessage[];
+}
+/** One inbox SSE event (`event: conversation`): the conversation as it is now, and what changed. */
+export interface InboxChange {
+  id: number;
+  kind: 'message' | 'status' | 'assign' | 'read';
+  conversation: ConversationSummary;
+}
+export const AgentReplySchema = /* @__PURE__ */ v.object({
+  text: v.pipe(
+    v.string('text is required'),
+    v.trim(),
+    v.minLength(1, 'text must not be empty'),
+    v.maxLength(4000),
+  ),
+});
+export const AssignSchema = /* @__PURE__ */ v.object({
+  userId: v.nullable(v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100))),
+});

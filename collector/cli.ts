@@ -37,7 +37,7 @@ async function run(argv: string[]): Promise<unknown> {
       if (origins.length === 0)
         throw new UsageError('--origin is required: the website the script tag goes on');
       const { site, secretKey } = await createSite(db, values.name.trim(), origins);
-      return { id: site.id, siteKey: site.siteKey, secretKey };
+      return { id: site.id, siteKey: site.siteKey, secretKey, identitySecret: site.identitySecret };
     }
     if (noun === 'site' && verb === 'list') {
       return { sites: await listSites(db) };

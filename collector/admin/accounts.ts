@@ -8,6 +8,10 @@ export interface Site {
   name: string;
   siteKey: string;
   origins: string[];
+  /** Signs identify calls made in the page: HMAC-SHA256(userId) proves the site's login vouches for the user id. */
+  identitySecret: string;
+  /** The site's settings JSON (identity rules, lead score weights). */
+  settings: Record<string, unknown>;
   createdAt: number;
 }
 
@@ -24,6 +28,8 @@ function siteFromRow(row: Record<string, unknown>): Site {
     name: String(row.name),
     siteKey: String(row.site_key),
     origins: JSON.parse(String(row.origins)) as string[],
+    identitySecret: String(row.identity_secret ?? ''),
+    settings: JSON.parse(String(row.settings ?? '{}')) as Record<string, unknown>,
     createdAt: Number(row.created_at),
   };
 }
@@ -40,18 +46,34 @@ export function normaliseOrigin(input: string): string | null {
 }
 
 export async function createSite(db: Db, name: string, origins: string[]) {
-  const site = { id: newId(), name, siteKey: newSecret('pk_', 20), origins, createdAt: Date.now() };
+  const site: Site = {
+    id: newId(),
+    name,
+    siteKey: newSecret('pk_', 20),
+    origins,
+    identitySecret: newSecret('is_', 32),
+    settings: {},
+    createdAt: Date.now(),
+  };
   const secretKey = newSecret('sk_', 32);
   await db.execute({
-    sql: 'INSERT INTO sites (id, name, site_key, secret_hash, origins, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    args: [site.id, name, site.siteKey, sha256(secretKey), JSON.stringify(origins), site.createdAt],
+    sql: 'INSERT INTO sites (id, name, site_key, secret_hash, origins, identity_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    args: [
+      site.id,
+      name,
+      site.siteKey,
+      sha256(secretKey),
+      JSON.stringify(origins),
+      site.identitySecret,
+      site.createdAt,
+    ],
   });
   return { site, secretKey };
 }
 
 export async function listSites(db: Db): Promise<Site[]> {
   const rs = await db.execute(
-    'SELECT id, name, site_key, origins, created_at FROM sites ORDER BY created_at',
+    'SELECT id, name, site_key, origins, identity_secret, settings, created_at FROM sites ORDER BY created_at',
   );
   return rs.rows.map((r) => siteFromRow(r as Record<string, unknown>));
 }
@@ -74,7 +96,7 @@ export async function siteSummaries(db: Db): Promise<SiteSummary[]> {
 
 export async function findSiteByKey(db: Db, siteKey: string): Promise<Site | null> {
   const rs = await db.execute({
-    sql: 'SELECT id, name, site_key, origins, created_at FROM sites WHERE site_key = ?',
+    sql: 'SELECT id, name, site_key, origins, identity_secret, settings, created_at FROM sites WHERE site_key = ?',
     args: [siteKey],
   });
   return rs.rows[0] ? siteFromRow(rs.rows[0] as Record<string, unknown>) : null;
@@ -82,7 +104,7 @@ export async function findSiteByKey(db: Db, siteKey: string): Promise<Site | nul
 
 export async function findSiteBySecret(db: Db, secretKey: string): Promise<Site | null> {
   const rs = await db.execute({
-    sql: 'SELECT id, name, site_key, origins, created_at FROM sites WHERE secret_hash = ?',
+    sql: 'SELECT id, name, site_key, origins, identity_secret, settings, created_at FROM sites WHERE secret_hash = ?',
     args: [sha256(secretKey)],
   });
   return rs.rows[0] ? siteFromRow(rs.rows[0] as Record<string, unknown>) : null;

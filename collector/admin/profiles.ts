@@ -1,7 +1,10 @@
 // Read side of profiles for the admin API: the list with search and paging, and one profile with its timeline.
 import type {
   Identifier,
+  LinkSummary,
+  MergeSummary,
   ProfileDetail,
+  ProfileStatus,
   ProfileSummary,
   TimelineItem,
   Touch,
@@ -9,12 +12,23 @@ import type {
   WireEvent,
 } from '../../wire.ts';
 import type { Db } from '../db/client.ts';
+import type { TouchRecord } from '../identity/channels.ts';
+import { PREFIX_KIND } from '../identity/identifiers.ts';
+import {
+  lifecycle,
+  type ProfileState,
+  STATUS_DAYS,
+  type StageOverride,
+  statusAt,
+} from '../identity/profile.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function touchSummary(json: unknown): TouchSummary | null {
-  if (!json) return null;
-  const t = JSON.parse(String(json)) as Touch;
+const CLICK_KEYS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id', 'ref'] as const;
+
+function summariseTouch(t: Touch & { channel?: string; ruleId?: string }): TouchSummary {
+  const clickIds: Record<string, string> = {};
+  for (const k of CLICK_KEYS) if (t[k]) clickIds[k] = String(t[k]);
   return {
     source: t.source ?? null,
     medium: t.medium ?? null,
@@ -22,7 +36,19 @@ function touchSummary(json: unknown): TouchSummary | null {
     referrer: t.referrer ?? null,
     landingUrl: t.landingUrl ?? null,
     at: t.at ?? null,
+    channel: t.channel ?? null,
+    ruleId: t.ruleId ?? null,
+    ...(Object.keys(clickIds).length ? { clickIds } : {}),
   };
+}
+
+function touchSummary(json: unknown): TouchSummary | null {
+  if (!json) return null;
+  return summariseTouch(JSON.parse(String(json)) as Touch);
+}
+
+function recordSummary(t: TouchRecord | null): TouchSummary | null {
+  return t ? summariseTouch({ ...t.touch, at: iso(t.at), channel: t.channel, ruleId: t.ruleId }) : null;
 }
 
 function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
@@ -37,11 +63,19 @@ function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
     firstSeen: iso(Number(r.first_seen)),
     lastSeen: iso(Number(r.last_seen)),
     eventCount: Number(r.event_count),
+    phone: (r.phone as string | null) ?? null,
+    company: (r.company as string | null) ?? null,
+    status: statusAt(Number(r.last_seen), Date.now()),
+    channel: (r.channel as string | null) ?? null,
+    leadScore: Number(r.score ?? 0),
   };
 }
 
 export interface ProfileQuery {
   q?: string;
+  stage?: string;
+  status?: ProfileStatus;
+  channel?: string;
   siteId?: string;
   cursor?: string;
   limit: number;
@@ -76,6 +110,29 @@ export async function listProfiles(
     );
     args.push(like, like, like, query.q);
   }
+  if (query.stage) {
+    where.push('stage = ?');
+    args.push(query.stage);
+  }
+  if (query.channel) {
+    where.push('channel = ?');
+    args.push(query.channel);
+  }
+  if (query.status) {
+    // Status follows from last_seen, so it filters as a range on the list's own index.
+    const day = 86_400_000;
+    const now = Date.now();
+    if (query.status === 'active') {
+      where.push('last_seen > ?');
+      args.push(now - STATUS_DAYS.atRisk * day);
+    } else if (query.status === 'at_risk') {
+      where.push('last_seen <= ? AND last_seen > ?');
+      args.push(now - STATUS_DAYS.atRisk * day, now - STATUS_DAYS.churned * day);
+    } else {
+      where.push('last_seen <= ?');
+      args.push(now - STATUS_DAYS.churned * day);
+    }
+  }
   if (query.cursor) {
     const c = decodeCursor(query.cursor);
     if (c) {
@@ -96,7 +153,61 @@ export async function listProfiles(
   };
 }
 
-const KINDS: Record<string, Identifier['kind']> = { a: 'anonymous', u: 'user', e: 'email' };
+export function identifierOf(key: string, verified = false, shared = false): Identifier {
+  return {
+    kind: PREFIX_KIND[key[0]] ?? 'anonymous',
+    value: key.slice(2),
+    ...(verified ? { verified } : {}),
+    ...(shared ? { shared } : {}),
+  };
+}
+
+export function linkSummary(r: Record<string, unknown>): LinkSummary {
+  const opt = (x: unknown) => (x === null || x === undefined ? null : iso(Number(x)));
+  return {
+    id: String(r.id),
+    a: identifierOf(String(r.a)),
+    b: identifierOf(String(r.b)),
+    rule: String(r.rule),
+    messageId: String(r.message_id),
+    at: iso(Number(r.ts)),
+    verified: Number(r.verified) === 1,
+    status: String(r.status) as LinkSummary['status'],
+    reason: (r.reason as string | null) ?? null,
+    decision: (r.decision as LinkSummary['decision']) ?? null,
+    createdAt: iso(Number(r.created_at)),
+    revokedAt: opt(r.revoked_at),
+    revokedReason: (r.revoked_reason as string | null) ?? null,
+  };
+}
+
+function mergeSummary(r: Record<string, unknown>): MergeSummary {
+  return {
+    id: String(r.id),
+    survivorId: String(r.survivor_id),
+    mergedId: String(r.merged_id),
+    kind: String(r.kind ?? 'auto') as MergeSummary['kind'],
+    reason: String(r.reason),
+    identifier: String(r.identifier),
+    messageId: String(r.message_id),
+    linkId: (r.link_id as string | null) ?? null,
+    at: iso(Number(r.created_at)),
+    undoneAt: r.undone_at === null || r.undone_at === undefined ? null : iso(Number(r.undone_at)),
+    undoReason: (r.undo_reason as string | null) ?? null,
+  };
+}
+
+/** Follows merged_into to the live profile row. */
+export async function liveProfileRow(db: Db, id: string): Promise<Record<string, unknown> | null> {
+  let row: Record<string, unknown> | undefined;
+  for (let hops = 0, next = id; hops < 20; hops++) {
+    const rs = await db.execute({ sql: 'SELECT * FROM profiles WHERE id = ?', args: [next] });
+    row = rs.rows[0] as Record<string, unknown> | undefined;
+    if (!row?.merged_into) break;
+    next = String(row.merged_into);
+  }
+  return row ?? null;
+}
 
 function timelineItem(r: Record<string, unknown>): TimelineItem {
   const e = JSON.parse(String(r.body)) as WireEvent;
@@ -122,21 +233,18 @@ export async function getProfile(
   id: string,
   timelineLimit = 2000,
 ): Promise<{ profile: ProfileDetail; timeline: TimelineItem[] } | null> {
-  let row: Record<string, unknown> | undefined;
-  for (let hops = 0, next = id; hops < 20; hops++) {
-    const rs = await db.execute({ sql: 'SELECT * FROM profiles WHERE id = ?', args: [next] });
-    row = rs.rows[0] as Record<string, unknown> | undefined;
-    if (!row?.merged_into) break;
-    next = String(row.merged_into);
-  }
+  const row = await liveProfileRow(db, id);
   if (!row) return null;
   const summary = summaryFromRow(row);
   const ids = await db.execute({
-    sql: 'SELECT key FROM identities WHERE profile_id = ? ORDER BY created_at, key',
+    sql: 'SELECT key, verified, shared_at FROM identities WHERE profile_id = ? ORDER BY created_at, key',
     args: [summary.id],
   });
   const keys = ids.rows.map((r) => String(r.key));
-  const identifiers = keys.map((k) => ({ kind: KINDS[k[0]], value: k.slice(2) }));
+  const identifiers = ids.rows.map((r) =>
+    identifierOf(String(r.key), Number(r.verified) === 1, r.shared_at !== null),
+  );
+  const extra = await profileExtras(db, summary.siteId, summary.id, keys, row);
   const eventKeys = keys.filter((k) => k.startsWith('a:') || k.startsWith('u:'));
   let timeline: TimelineItem[] = [];
   if (eventKeys.length) {
@@ -148,5 +256,62 @@ export async function getProfile(
     });
     timeline = rs.rows.map((r) => timelineItem(r as Record<string, unknown>));
   }
-  return { profile: { ...summary, identifiers }, timeline };
+  return { profile: { ...summary, identifiers, ...extra }, timeline };
+}
+
+/** Links touching the profile's identifiers, warnings, merges, touches and the stage history. */
+async function profileExtras(
+  db: Db,
+  siteId: string,
+  profileId: string,
+  keys: string[],
+  row: Record<string, unknown>,
+): Promise<Partial<ProfileDetail>> {
+  let links: LinkSummary[] = [];
+  if (keys.length) {
+    const marks = keys.map(() => '?').join(', ');
+    const rs = await db.execute({
+      sql: `SELECT * FROM links WHERE site_id = ? AND (a IN (${marks}) OR b IN (${marks})) ORDER BY ts, id LIMIT 500`,
+      args: [siteId, ...keys, ...keys],
+    });
+    links = rs.rows.map((r) => linkSummary(r as Record<string, unknown>));
+  }
+  const ms = await db.execute({
+    sql: 'SELECT * FROM merges WHERE survivor_id = ? OR merged_id = ? ORDER BY created_at, id',
+    args: [profileId, profileId],
+  });
+  const merges = ms.rows.map((r) => mergeSummary(r as Record<string, unknown>));
+  const state = row.state ? (JSON.parse(String(row.state)) as ProfileState) : null;
+  const ov = await db.execute({
+    sql: 'SELECT stage, reason, at FROM stage_overrides WHERE profile_id = ?',
+    args: [profileId],
+  });
+  const override: StageOverride | null = ov.rows[0]
+    ? {
+        stage: String(ov.rows[0].stage) as StageOverride['stage'],
+        reason: String(ov.rows[0].reason),
+        at: Number(ov.rows[0].at),
+      }
+    : null;
+  const warnings: ProfileDetail['warnings'] = [...(state?.warnings ?? [])];
+  for (const l of links) {
+    if (l.status === 'quarantined' || l.status === 'conflict' || l.status === 'proposal') {
+      warnings.push({
+        kind: 'link',
+        value: `${l.a.value} ↔ ${l.b.value}`,
+        reason: `${l.status}: ${l.reason ?? ''}`,
+      });
+    }
+  }
+  const history = state ? lifecycle(state, override).history : [];
+  return {
+    links,
+    warnings,
+    merges,
+    leadTouch: recordSummary(state?.leadTouch ?? null),
+    lastTouch: recordSummary(state?.lastTouch ?? null),
+    stageHistory: history.map((h) => ({ ...h, at: iso(h.at) })),
+    scoreParts: state?.scoreParts ?? {},
+    referredBy: state?.referredBy ?? null,
+  };
 }

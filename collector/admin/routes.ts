@@ -3,7 +3,13 @@ import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
-import type { ProfileReply, ProfilesReply } from '../../wire.ts';
+import {
+  type MergeProposalsReply,
+  PROFILE_STATUSES,
+  type ProfileReply,
+  type ProfilesReply,
+  STAGES,
+} from '../../wire.ts';
 import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
@@ -18,7 +24,37 @@ import {
   siteSummaries,
 } from './accounts.ts';
 import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
+import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
 import { getProfile, listProfiles } from './profiles.ts';
+
+const reasonField = v.pipe(
+  v.string('reason is required'),
+  v.trim(),
+  v.minLength(1, 'reason is required'),
+  v.maxLength(500, 'reason is at most 500 characters'),
+);
+const MergeSchema = v.object({
+  otherId: v.pipe(v.string('otherId is required'), v.minLength(1, 'otherId is required'), v.maxLength(100)),
+  reason: reasonField,
+});
+const RevokeSchema = v.object({ reason: reasonField });
+const AnswerSchema = v.object({ accept: v.boolean('accept must be true or false') });
+const StageSchema = v.object({
+  stage: v.picklist(STAGES, `stage must be one of ${STAGES.join(', ')}`),
+  reason: reasonField,
+});
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  field: string,
+): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!allowed.includes(value as T)) {
+    throw new ApiError(400, 'invalid_query', `${field} must be one of ${allowed.join(', ')}`, field);
+  }
+  return value as T;
+}
 
 const LoginSchema = v.object({
   email: v.pipe(
@@ -118,6 +154,9 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
     }
     const reply: ProfilesReply = await listProfiles(db, {
       q: c.req.query('q')?.trim() || undefined,
+      stage: oneOf(c.req.query('stage'), STAGES, 'stage'),
+      status: oneOf(c.req.query('status'), PROFILE_STATUSES, 'status'),
+      channel: c.req.query('channel')?.trim().slice(0, 100) || undefined,
       siteId: c.req.query('site') || undefined,
       cursor: c.req.query('cursor') || undefined,
       limit,
@@ -129,6 +168,37 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
     const found = await getProfile(db, c.req.param('id'));
     if (!found) throw new ApiError(404, 'not_found', 'no profile with this id', 'id');
     return c.json(found satisfies ProfileReply);
+  });
+
+  authed.post('/profiles/:id/merge', async function merge(c) {
+    const body = await jsonBody(c.req, MergeSchema);
+    const id = await mergeProfiles(db, c.req.param('id'), body.otherId, body.reason);
+    return c.json((await getProfile(db, id))! satisfies ProfileReply);
+  });
+
+  authed.post('/links/:id/revoke', async function revoke(c) {
+    const body = await jsonBody(c.req, RevokeSchema);
+    await revokeLink(db, c.req.param('id'), body.reason);
+    return c.json({ ok: true });
+  });
+
+  authed.get('/merge-proposals', async function proposals(c) {
+    const reply: MergeProposalsReply = {
+      proposals: await listProposals(db, c.req.query('site') || undefined),
+    };
+    return c.json(reply);
+  });
+
+  authed.post('/merge-proposals/:id', async function answer(c) {
+    const body = await jsonBody(c.req, AnswerSchema);
+    await answerProposal(db, c.req.param('id'), body.accept);
+    return c.json({ ok: true, accepted: body.accept });
+  });
+
+  authed.post('/profiles/:id/stage', async function stage(c) {
+    const body = await jsonBody(c.req, StageSchema);
+    await setStage(db, c.req.param('id'), body.stage, body.reason);
+    return c.json((await getProfile(db, c.req.param('id')))! satisfies ProfileReply);
   });
 
   app.route('/', authed);

@@ -89,6 +89,123 @@ const MIGRATIONS: string[][] = [
     )`,
     'CREATE INDEX merges_survivor ON merges(survivor_id)',
   ],
+  // Identity graph (issue 3): a ledger of links between identifiers; profiles are components of active links.
+  [
+    'ALTER TABLE events ADD COLUMN proof TEXT',
+    'ALTER TABLE identities ADD COLUMN cluster_id TEXT',
+    'ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE identities ADD COLUMN shared_at INTEGER',
+    // The profile an identifier was first given: an unmerge gives the split-off side its old id back.
+    'ALTER TABLE identities ADD COLUMN home_profile TEXT',
+    'CREATE INDEX identities_cluster ON identities(cluster_id)',
+    // pair is the two keys sorted and joined with a newline: one row per pair, holding its earliest evidence.
+    `CREATE TABLE links (
+      id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      pair TEXT NOT NULL,
+      a TEXT NOT NULL,
+      b TEXT NOT NULL,
+      rule TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      ts INTEGER NOT NULL,
+      verified INTEGER NOT NULL DEFAULT 0,
+      status TEXT NOT NULL,
+      reason TEXT,
+      decision TEXT,
+      decision_reason TEXT,
+      cluster_id TEXT,
+      created_at INTEGER NOT NULL,
+      revoked_at INTEGER,
+      revoked_reason TEXT
+    )`,
+    'CREATE UNIQUE INDEX links_pair ON links(site_id, pair)',
+    'CREATE INDEX links_cluster ON links(cluster_id)',
+    'ALTER TABLE profiles ADD COLUMN state TEXT',
+    'ALTER TABLE profiles ADD COLUMN phone TEXT',
+    'ALTER TABLE profiles ADD COLUMN company TEXT',
+    'ALTER TABLE profiles ADD COLUMN channel TEXT',
+    'ALTER TABLE profiles ADD COLUMN score REAL NOT NULL DEFAULT 0',
+    'ALTER TABLE merges ADD COLUMN link_id TEXT',
+    "ALTER TABLE merges ADD COLUMN kind TEXT NOT NULL DEFAULT 'auto'",
+    'ALTER TABLE merges ADD COLUMN undone_at INTEGER',
+    'ALTER TABLE merges ADD COLUMN undo_reason TEXT',
+    'CREATE INDEX merges_merged ON merges(merged_id)',
+    `CREATE TABLE stage_overrides (
+      profile_id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      stage TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      at INTEGER NOT NULL
+    )`,
+    // Every touch, with the channel rule (and table version) that classified it.
+    `CREATE TABLE touches (
+      site_id TEXT NOT NULL,
+      touch_id TEXT NOT NULL,
+      ident TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      ts INTEGER NOT NULL,
+      channel TEXT NOT NULL,
+      rule_id TEXT NOT NULL,
+      rules_version INTEGER NOT NULL,
+      touch TEXT NOT NULL,
+      PRIMARY KEY (site_id, touch_id)
+    ) WITHOUT ROWID`,
+    // Signs identify calls from the page (HMAC-SHA256 of the user id); kept in clear because it signs, unlike the secret key.
+    'ALTER TABLE sites ADD COLUMN identity_secret TEXT',
+    'UPDATE sites SET identity_secret = lower(hex(randomblob(32))) WHERE identity_secret IS NULL',
+  ],
+  // Lead forms and chat (issue 4).
+  [
+    `CREATE TABLE forms (
+      id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      name TEXT NOT NULL,
+      definition TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`,
+    'CREATE INDEX forms_site ON forms(site_id)',
+    `CREATE TABLE chat_settings (
+      site_id TEXT PRIMARY KEY,
+      settings TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`,
+    // One conversation per visitor browser; last_seq numbers its messages, agent_read_seq marks what agents read.
+    `CREATE TABLE conversations (
+      id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      anonymous_id TEXT NOT NULL,
+      email TEXT,
+      status TEXT NOT NULL DEFAULT 'open',
+      assignee_id TEXT,
+      last_seq INTEGER NOT NULL DEFAULT 0,
+      agent_read_seq INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`,
+    'CREATE UNIQUE INDEX conversations_visitor ON conversations(site_id, anonymous_id)',
+    'CREATE INDEX conversations_site ON conversations(site_id, updated_at)',
+    `CREATE TABLE chat_messages (
+      conversation_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      client_id TEXT,
+      author TEXT NOT NULL,
+      user_id TEXT,
+      text TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      PRIMARY KEY (conversation_id, seq)
+    ) WITHOUT ROWID`,
+    'CREATE UNIQUE INDEX chat_messages_client ON chat_messages(conversation_id, client_id)',
+    // The inbox's change feed: the SSE stream reads it by id, so any collector process sees every change.
+    `CREATE TABLE inbox_changes (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      site_id TEXT NOT NULL,
+      conversation_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      at INTEGER NOT NULL
+    )`,
+  ],
 ];
 
 export async function migrate(db: Client): Promise<number> {

@@ -1,5 +1,7 @@
-// Which identifiers an event carries, normalised, as identity keys ('a:' anonymous id, 'u:' user id, 'e:' email).
+// Which identifiers an event carries, normalised, as identity keys ('a:' anonymous id, 'u:' user id, 'e:' email,
+// 'p:' phone in E.164, 'b:' billing customer id), and which of them are blocked from linking.
 import { EVENTS, type WireEvent } from '../../wire.ts';
+import { blockReason, type IdentitySettings } from './rules.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -47,4 +49,125 @@ export function identityKeys(e: WireEvent): string[] {
   const email = eventEmail(e);
   if (email) keys.push(`e:${email}`);
   return keys;
+}
+
+/** E.164 (+ and 8–15 digits) from common spellings; null without a country code, since we cannot guess one. */
+export function normalisePhone(value: unknown): string | null {
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
+  let s = String(value)
+    .trim()
+    .replace(/[\s().\-/]/g, '');
+  if (s.startsWith('00')) s = `+${s.slice(2)}`;
+  return /^\+[1-9]\d{7,14}$/.test(s) ? s : null;
+}
+
+const BILLING_KEYS = [
+  'stripe_customer_id',
+  'stripeCustomerId',
+  'customerId',
+  'customer_id',
+  'billingCustomerId',
+];
+
+function stated(e: WireEvent): Record<string, unknown> {
+  const fields = (e.properties?.fields ?? {}) as Record<string, unknown>;
+  return { ...fields, ...(e.properties ?? {}), ...(e.context?.traits ?? {}), ...(e.traits ?? {}) };
+}
+
+export function eventPhone(e: WireEvent): string | null {
+  const t = stated(e);
+  return normalisePhone(t.phone) ?? normalisePhone(t.phoneNumber);
+}
+
+export function eventCompany(e: WireEvent): string | null {
+  const t = stated(e);
+  const c = t.company;
+  if (typeof c === 'string') return str(c)?.slice(0, 200) ?? null;
+  if (c && typeof c === 'object') return str((c as Record<string, unknown>).name)?.slice(0, 200) ?? null;
+  return null;
+}
+
+export function eventBillingId(e: WireEvent): string | null {
+  const t = stated(e);
+  for (const k of BILLING_KEYS) {
+    const v = t[k];
+    if ((typeof v === 'string' && v.trim()) || typeof v === 'number') return String(v).trim().slice(0, 200);
+  }
+  return null;
+}
+
+export type IdentifierKind = 'anonymous' | 'user' | 'email' | 'phone' | 'billing';
+export const KIND_PREFIX: Record<IdentifierKind, string> = {
+  anonymous: 'a',
+  user: 'u',
+  email: 'e',
+  phone: 'p',
+  billing: 'b',
+};
+export const PREFIX_KIND: Record<string, IdentifierKind> = {
+  a: 'anonymous',
+  u: 'user',
+  e: 'email',
+  p: 'phone',
+  b: 'billing',
+};
+
+/** How an event proves who sent it: the secret key (a server), an HMAC of the user id made with the site's identity secret, or nothing. */
+export type Proof = 'secret' | 'hmac' | null;
+
+export interface EventIdentifier {
+  key: string;
+  kind: IdentifierKind;
+  /** Stated by a sender the site vouches for. */
+  verified: boolean;
+}
+
+export interface Blocked {
+  kind: IdentifierKind;
+  value: string;
+  reason: string;
+}
+
+export interface EventIdentity {
+  /** Identifiers that may link, the owner first. */
+  ids: EventIdentifier[];
+  /** The key the event belongs to: its user id, else its anonymous id (a blocked one only when nothing else is left). */
+  owner: string;
+  blocked: Blocked[];
+}
+
+/** The identifiers of one event, normalised, with the blocked ones set aside. */
+export function eventIdentity(e: WireEvent, proof: Proof, settings: IdentitySettings): EventIdentity {
+  const raw: [IdentifierKind, string | null | undefined][] = [
+    ['user', e.userId],
+    ['anonymous', e.anonymousId],
+    ['anonymous', e.type === 'alias' ? e.previousId : null],
+    ['email', eventEmail(e)],
+    ['phone', eventPhone(e)],
+    ['billing', eventBillingId(e)],
+  ];
+  const ids: EventIdentifier[] = [];
+  const blocked: Blocked[] = [];
+  const seen = new Set<string>();
+  for (const [kind, value] of raw) {
+    if (value === null || value === undefined) continue;
+    const key = `${KIND_PREFIX[kind]}:${value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const reason = blockReason(kind, value, settings);
+    if (reason) {
+      blocked.push({ kind, value, reason });
+      continue;
+    }
+    // The secret key vouches for the whole identify; an HMAC covers only the user id it signs.
+    const verified = e.type === 'identify' && (proof === 'secret' || (proof === 'hmac' && kind === 'user'));
+    ids.push({ key, kind, verified });
+  }
+  const fallback = e.userId ? `u:${e.userId}` : `a:${e.anonymousId}`;
+  const owner = ids.find((i) => i.kind === 'user' || i.kind === 'anonymous')?.key ?? fallback;
+  if (ids[0]?.key !== owner) {
+    const at = ids.findIndex((i) => i.key === owner);
+    if (at > 0) ids.unshift(...ids.splice(at, 1));
+  }
+  return { ids, owner, blocked };
 }

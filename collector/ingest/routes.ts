@@ -1,5 +1,6 @@
 // The Segment-compatible tracking API: /v1/batch and the single-event verbs. Validates, hands events to
 // the group-commit writer, and answers with a result per event.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -84,6 +85,19 @@ async function authenticate(
   return access;
 }
 
+/**
+ * How an event proves its identifiers: sent with the secret key (a server), or an identify from the page that
+ * carries `userHash` = hex HMAC-SHA256(userId) keyed with the site's identity secret (made by the site's server).
+ */
+export function proofOf(access: SiteAccess, e: WireEvent): 'secret' | 'hmac' | null {
+  if (access.secret) return 'secret';
+  const hash = e.context?.userHash ?? e.traits?.userHash ?? e.context?.traits?.userHash;
+  if (!e.userId || typeof hash !== 'string' || !access.site.identitySecret) return null;
+  const want = createHmac('sha256', access.site.identitySecret).update(e.userId).digest();
+  const got = Buffer.from(hash, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want) ? 'hmac' : null;
+}
+
 type Checked = { ok: true; event: PreparedEvent } | { ok: false; error: string; messageId?: string };
 
 function checkEvent(
@@ -150,6 +164,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
 
   async function store(access: SiteAccess, checked: Checked[]): Promise<EventResult[]> {
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
+    for (const e of good) e.proof = proofOf(access, e.raw);
     const outcomes = await deps.writer.submit(access.site.id, good);
     let g = 0;
     return checked.map((x, index) =>

@@ -161,6 +161,8 @@ const KIND_LABEL: Record<Identifier['kind'], string> = {
   email: 'Email',
   user: 'User id',
   anonymous: 'Anonymous id',
+  phone: 'Phone',
+  billing: 'Billing id',
 };
 
 function Identifiers({ identifiers }: { identifiers: Identifier[] }) {

@@ -1,0 +1,139 @@
+// A marketer's hand on the identity graph: merge two profiles, revoke a link (unmerge), answer a merge
+// proposal, set a stage. Each runs in one write transaction and replays the clusters it touches, so the
+// profiles come out exactly as the remaining links say.
+import type { Transaction } from '@libsql/client';
+import { type MergeProposal, STAGES, type Stage } from '../../wire.ts';
+import type { Db } from '../db/client.ts';
+import { ApiError } from '../http/errors.ts';
+import { lifecycle, type ProfileState } from '../identity/profile.ts';
+import { linkFromRow, manualLink, pairOf, siteSettings, stitchEvents } from '../ingest/stitching.ts';
+import { linkSummary, liveProfileRow } from './profiles.ts';
+
+async function inWrite<T>(db: Db, run: (tx: Transaction) => Promise<T>): Promise<T> {
+  const tx = await db.transaction('write');
+  try {
+    const out = await run(tx);
+    await tx.commit();
+    return out;
+  } finally {
+    tx.close();
+  }
+}
+
+async function profileKeys(tx: Transaction, profileId: string) {
+  const rs = await tx.execute({
+    sql: 'SELECT key, cluster_id FROM identities WHERE profile_id = ? ORDER BY key',
+    args: [profileId],
+  });
+  return rs.rows.map((r) => ({ key: String(r.key), cluster: String(r.cluster_id) }));
+}
+
+async function mustProfile(db: Db, id: string, field: string) {
+  const row = await liveProfileRow(db, id);
+  if (!row) throw new ApiError(404, 'not_found', `no profile with this id`, field);
+  return row;
+}
+
+/** Merges `otherId` into `id` by a manual link between one identifier of each; returns the live id. */
+export async function mergeProfiles(db: Db, id: string, otherId: string, reason: string): Promise<string> {
+  const a = await mustProfile(db, id, 'id');
+  const b = await mustProfile(db, otherId, 'otherId');
+  if (a.id === b.id) throw new ApiError(400, 'invalid_body', 'otherId: is already this profile', 'otherId');
+  if (a.site_id !== b.site_id)
+    throw new ApiError(400, 'invalid_body', 'otherId: belongs to another site', 'otherId');
+  const siteId = String(a.site_id);
+  await inWrite(db, async (tx) => {
+    const ka = await profileKeys(tx, String(a.id));
+    const kb = await profileKeys(tx, String(b.id));
+    if (!ka.length || !kb.length) throw new ApiError(409, 'no_identifiers', 'a profile has no identifiers');
+    const now = Date.now();
+    const existing = await tx.execute({
+      sql: 'SELECT * FROM links WHERE site_id = ? AND pair = ?',
+      args: [siteId, pairOf(ka[0].key, kb[0].key)],
+    });
+    let link: ReturnType<typeof manualLink>;
+    if (existing.rows[0]) {
+      link = linkFromRow(existing.rows[0] as Record<string, unknown>);
+      Object.assign(link, { decision: 'manual', revokedAt: null, revokedReason: null, dirty: true });
+    } else link = manualLink(siteId, ka[0].key, kb[0].key, reason, now);
+    await stitchEvents(tx, siteId, [], await siteSettings(tx, siteId), now, {
+      links: [link],
+      clusters: [ka[0].cluster, kb[0].cluster],
+      mergeReason: `manual: ${reason}`,
+    });
+  });
+  return String((await liveProfileRow(db, String(a.id)))?.id ?? a.id);
+}
+
+async function mustLink(tx: Transaction, id: string) {
+  const rs = await tx.execute({ sql: 'SELECT * FROM links WHERE id = ?', args: [id] });
+  if (!rs.rows[0]) throw new ApiError(404, 'not_found', 'no link with this id', 'id');
+  return linkFromRow(rs.rows[0] as Record<string, unknown>);
+}
+
+/** Revokes a link: both sides are replayed as if it had never existed; merges it caused are marked undone. */
+export async function revokeLink(db: Db, linkId: string, reason: string): Promise<void> {
+  await inWrite(db, async (tx) => {
+    const link = await mustLink(tx, linkId);
+    if (link.revokedAt !== null)
+      throw new ApiError(409, 'already_revoked', 'this link is already revoked', 'id');
+    const now = Date.now();
+    Object.assign(link, { revokedAt: now, revokedReason: reason, dirty: true });
+    await tx.execute({
+      sql: 'UPDATE merges SET undone_at = ?, undo_reason = ? WHERE link_id = ? AND undone_at IS NULL',
+      args: [now, reason, linkId],
+    });
+    await stitchEvents(tx, link.siteId, [], await siteSettings(tx, link.siteId), now, {
+      links: [link],
+      clusters: link.clusterId ? [link.clusterId] : [],
+    });
+  });
+}
+
+export async function listProposals(db: Db, siteId?: string): Promise<MergeProposal[]> {
+  const rs = await db.execute({
+    sql: `SELECT l.*, ia.profile_id AS pa, ib.profile_id AS pb FROM links l
+          LEFT JOIN identities ia ON ia.site_id = l.site_id AND ia.key = l.a
+          LEFT JOIN identities ib ON ib.site_id = l.site_id AND ib.key = l.b
+          WHERE l.status = 'proposal' ${siteId ? 'AND l.site_id = ?' : ''} ORDER BY l.ts, l.id LIMIT 500`,
+    args: siteId ? [siteId] : [],
+  });
+  return rs.rows.map((r) => ({
+    id: String(r.id),
+    link: linkSummary(r as Record<string, unknown>),
+    profileIds: [String(r.pa), String(r.pb)],
+  }));
+}
+
+export async function answerProposal(db: Db, linkId: string, accept: boolean): Promise<void> {
+  await inWrite(db, async (tx) => {
+    const link = await mustLink(tx, linkId);
+    if (link.status !== 'proposal')
+      throw new ApiError(409, 'not_a_proposal', 'this link is not a pending proposal', 'id');
+    const now = Date.now();
+    Object.assign(link, { decision: accept ? 'accepted' : 'rejected', dirty: true });
+    await stitchEvents(tx, link.siteId, [], await siteSettings(tx, link.siteId), now, {
+      links: [link],
+      clusters: link.clusterId ? [link.clusterId] : [],
+      mergeReason: 'merge proposal accepted',
+    });
+  });
+}
+
+/** A manual stage, kept until evidence moves the profile past it later. */
+export async function setStage(db: Db, id: string, stage: Stage, reason: string): Promise<Stage> {
+  if (!STAGES.includes(stage)) throw new ApiError(400, 'invalid_body', 'stage: unknown stage', 'stage');
+  const row = await mustProfile(db, id, 'id');
+  const now = Date.now();
+  return inWrite(db, async (tx) => {
+    await tx.execute({
+      sql: `INSERT INTO stage_overrides (profile_id, site_id, stage, reason, at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (profile_id) DO UPDATE SET stage = excluded.stage, reason = excluded.reason, at = excluded.at`,
+      args: [String(row.id), String(row.site_id), stage, reason, now],
+    });
+    const state = JSON.parse(String(row.state)) as ProfileState;
+    const next = lifecycle(state, { stage, reason, at: now }).stage;
+    await tx.execute({ sql: 'UPDATE profiles SET stage = ? WHERE id = ?', args: [next, String(row.id)] });
+    return next;
+  });
+}

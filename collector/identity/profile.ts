@@ -1,0 +1,381 @@
+// Profile fields by per-field policy, folded over a component's events in event-time order: first/last seen
+// widen, name/phone/company take the latest, email takes a verified one before a claimed one, touches and
+// lifecycle evidence are kept with their event. Folding the events sorted by (time, messageId) is the
+// definition, so any arrival order gives the same profile.
+import { EVENTS, STAGES, type Stage, type WireEvent } from '../../wire.ts';
+import { eventTouches, type TouchRecord } from './channels.ts';
+import { type EventIdentity, eventCompany, eventEmail, eventName, eventPhone } from './identifiers.ts';
+import type { IdentitySettings } from './rules.ts';
+
+export interface FoldEvent {
+  messageId: string;
+  type: WireEvent['type'];
+  event: string | null;
+  ts: number;
+  raw: WireEvent;
+  identity: EventIdentity;
+}
+
+export interface Stated {
+  value: string;
+  at: number;
+  messageId: string;
+}
+
+export interface Evidence {
+  at: number;
+  messageId: string;
+  rule: string;
+}
+
+export interface Payment {
+  id: string;
+  at: number;
+  messageId: string;
+  amount: number | null;
+  refunded: boolean;
+}
+
+export interface Warning {
+  kind: string;
+  value: string;
+  reason: string;
+  messageId: string;
+}
+
+export interface ProfileState {
+  firstSeen: number;
+  lastSeen: number;
+  /** (ts, messageId) of the last event folded: a later event can be folded in, an earlier one needs a refold. */
+  lastKey: [number, string];
+  eventCount: number;
+  email: (Stated & { verified: boolean }) | null;
+  userId: Stated | null;
+  name: Stated | null;
+  phone: Stated | null;
+  company: Stated | null;
+  firstTouch: TouchRecord | null;
+  leadTouch: TouchRecord | null;
+  lastTouch: TouchRecord | null;
+  touchIds: string[];
+  sessions: number;
+  score: number;
+  scoreParts: { pricing: number; sessions: number; chat: number; forms: number };
+  lead: Evidence | null;
+  qualified: Evidence | null;
+  payments: Payment[];
+  renewals: Evidence[];
+  /** The `ref` code this visitor arrived with. */
+  referredBy: string | null;
+  warnings: Warning[];
+}
+
+export function emptyProfile(): ProfileState {
+  return {
+    firstSeen: 0,
+    lastSeen: 0,
+    lastKey: [-Infinity, ''],
+    eventCount: 0,
+    email: null,
+    userId: null,
+    name: null,
+    phone: null,
+    company: null,
+    firstTouch: null,
+    leadTouch: null,
+    lastTouch: null,
+    touchIds: [],
+    sessions: 0,
+    score: 0,
+    scoreParts: { pricing: 0, sessions: 0, chat: 0, forms: 0 },
+    lead: null,
+    qualified: null,
+    payments: [],
+    renewals: [],
+    referredBy: null,
+    warnings: [],
+  };
+}
+
+export function eventOrder(
+  a: { ts: number; messageId: string },
+  b: { ts: number; messageId: string },
+): number {
+  return a.ts - b.ts || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
+}
+
+/** Can `e` be folded onto `p` directly (it sorts after every event already folded)? */
+export function foldsAfter(p: ProfileState, e: { ts: number; messageId: string }): boolean {
+  return eventOrder(e, { ts: p.lastKey[0], messageId: p.lastKey[1] }) > 0;
+}
+
+const PAYMENT = /^(order completed|payment succeeded|invoice paid|charge succeeded|checkout completed)$/i;
+const REFUND = /^(order refunded|payment refunded|charge refunded|invoice refunded)$/i;
+const RENEWAL = /^(subscription renewed)$/i;
+const CHAT = /^(chat|conversation)\b/i;
+
+function paymentId(e: FoldEvent): string {
+  const p = e.raw.properties ?? {};
+  for (const k of ['orderId', 'order_id', 'paymentId', 'payment_id', 'invoiceId', 'invoice_id', 'chargeId']) {
+    const v = p[k];
+    if (typeof v === 'string' || typeof v === 'number') return String(v);
+  }
+  return e.messageId;
+}
+
+function amountOf(e: FoldEvent): number | null {
+  const p = e.raw.properties ?? {};
+  for (const k of ['revenue', 'total', 'amount', 'value']) {
+    const v = p[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+function formKind(e: FoldEvent): string {
+  const p = e.raw.properties ?? {};
+  const k = p.formKind ?? p.kind ?? p.formId;
+  return typeof k === 'string' ? k.toLowerCase() : 'default';
+}
+
+function isPricingView(e: FoldEvent): boolean {
+  if (e.type !== 'page') return false;
+  const url = e.raw.context?.page?.path ?? e.raw.context?.page?.url ?? '';
+  return /\/pricing\b/i.test(url) || /^pricing$/i.test(e.event ?? '');
+}
+
+/**
+ * Folds one event onto the state of a component whose identifier keys are `keys` (an email or user id the
+ * event carries counts only when that identifier belongs to the component). Mutates and returns `p`.
+ */
+export function fold(
+  p: ProfileState,
+  e: FoldEvent,
+  keys: ReadonlySet<string>,
+  settings: IdentitySettings,
+): ProfileState {
+  if (p.eventCount === 0) p.firstSeen = e.ts;
+  p.firstSeen = Math.min(p.firstSeen, e.ts);
+  p.lastSeen = Math.max(p.lastSeen, e.ts);
+  p.lastKey = [e.ts, e.messageId];
+  p.eventCount++;
+  const at = { at: e.ts, messageId: e.messageId };
+  const raw = e.raw;
+
+  for (const b of e.identity.blocked) {
+    if (p.warnings.length < 20 && !p.warnings.some((w) => w.kind === b.kind && w.value === b.value)) {
+      p.warnings.push({ kind: b.kind, value: b.value, reason: b.reason, messageId: e.messageId });
+    }
+  }
+  const email = eventEmail(raw);
+  const emailId = email ? e.identity.ids.find((i) => i.key === `e:${email}`) : undefined;
+  if (emailId && keys.has(emailId.key)) {
+    // Verified beats claimed; within the same kind the latest wins.
+    if (!p.email || emailId.verified || !p.email.verified) {
+      p.email = {
+        value: email!,
+        verified: emailId.verified || (p.email?.value === email && p.email.verified),
+        ...at,
+      };
+    }
+  }
+  if (raw.userId && keys.has(`u:${raw.userId}`)) p.userId = { value: raw.userId, ...at };
+  const name = eventName(raw);
+  if (name) p.name = { value: name, ...at };
+  const phone = eventPhone(raw);
+  if (phone) p.phone = { value: phone, ...at };
+  const company = eventCompany(raw);
+  if (company) p.company = { value: company, ...at };
+
+  for (const t of eventTouches(raw, e.ts, e.messageId, settings)) {
+    if (p.touchIds.includes(t.messageId)) continue;
+    if (p.touchIds.length < 50) p.touchIds.push(t.messageId);
+    p.sessions++;
+    addScore(p, 'sessions', settings.score.session);
+    if (!p.firstTouch || t.at < p.firstTouch.at) p.firstTouch = t;
+    if (!p.lastTouch || t.at >= p.lastTouch.at) p.lastTouch = t;
+    if (t.touch.ref && !p.referredBy) p.referredBy = t.touch.ref;
+  }
+
+  const isForm = e.type === 'track' && e.event === EVENTS.form;
+  const isChat = e.type === 'track' && !!e.event && CHAT.test(e.event);
+  if (isPricingView(e)) addScore(p, 'pricing', settings.score.pricingView);
+  if (isChat) addScore(p, 'chat', settings.score.chat);
+  if (isForm) {
+    const w = settings.score.forms[formKind(e)] ?? settings.score.forms.default ?? 0;
+    addScore(p, 'forms', w);
+  }
+  // Contact details make a lead: an identify with an email, a form or chat that leaves an email or phone.
+  const contact = !!(email || phone);
+  if (!p.lead && contact && (e.type === 'identify' || isForm || isChat)) {
+    p.lead = {
+      ...at,
+      rule: isForm
+        ? 'form with contact details'
+        : isChat
+          ? 'chat with contact details'
+          : 'identify with email',
+    };
+    p.leadTouch = p.lastTouch;
+  }
+
+  if (e.type === 'track' && e.event) {
+    if (PAYMENT.test(e.event)) {
+      const id = paymentId(e);
+      if (!p.payments.some((x) => x.id === id)) {
+        p.payments.push({ id, ...at, amount: amountOf(e), refunded: false });
+      }
+    } else if (REFUND.test(e.event)) {
+      const id = paymentId(e);
+      const paid = p.payments.find((x) => x.id === id);
+      if (paid) paid.refunded = true;
+    } else if (RENEWAL.test(e.event)) {
+      p.renewals.push({ ...at, rule: 'subscription renewed' });
+    }
+  }
+  return p;
+}
+
+function addScore(p: ProfileState, part: keyof ProfileState['scoreParts'], weight: number) {
+  p.scoreParts[part] += weight;
+  p.score += weight;
+}
+
+/** Folds a component's events from scratch. */
+export function derive(
+  events: FoldEvent[],
+  keys: ReadonlySet<string>,
+  settings: IdentitySettings,
+): ProfileState {
+  const p = emptyProfile();
+  for (const e of [...events].sort(eventOrder)) {
+    fold(p, e, keys, settings);
+    qualify(p, e, settings);
+  }
+  return p;
+}
+
+/** Folds one event and checks the lead score threshold at that event. */
+export function foldEvent(
+  p: ProfileState,
+  e: FoldEvent,
+  keys: ReadonlySet<string>,
+  settings: IdentitySettings,
+) {
+  fold(p, e, keys, settings);
+  qualify(p, e, settings);
+}
+
+function qualify(p: ProfileState, e: FoldEvent, settings: IdentitySettings) {
+  if (!p.qualified && p.score >= settings.score.threshold) {
+    p.qualified = {
+      at: e.ts,
+      messageId: e.messageId,
+      rule: `lead score ${p.score} ≥ ${settings.score.threshold}`,
+    };
+  }
+}
+
+// ---- Lifecycle ----
+
+export interface StageEntry {
+  stage: Stage;
+  at: number;
+  messageId: string | null;
+  rule: string;
+  skipped?: boolean;
+  manual?: boolean;
+}
+
+export interface StageOverride {
+  stage: Stage;
+  reason: string;
+  at: number;
+}
+
+const rank = (s: Stage) => STAGES.indexOf(s);
+
+/**
+ * The stage history from evidence: each stage entered at its evidence; a stage jumped over is recorded as
+ * skipped at the jump. The peak only moves forward; voided evidence (a refunded payment) is simply absent.
+ * A manual override holds until evidence moves the profile past it later.
+ */
+export function lifecycle(
+  p: ProfileState,
+  override: StageOverride | null,
+  referralCredits: Evidence[] = [],
+): { stage: Stage; history: StageEntry[] } {
+  const paid = p.payments.filter((x) => !x.refunded);
+  paid.sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
+  const ev: { stage: Stage; e: Evidence }[] = [];
+  if (p.eventCount > 0)
+    ev.push({ stage: 'reach', e: { at: p.firstSeen, messageId: '', rule: 'first event' } });
+  if (p.lead) ev.push({ stage: 'lead', e: p.lead });
+  if (p.qualified) ev.push({ stage: 'qualified', e: p.qualified });
+  if (paid[0])
+    ev.push({
+      stage: 'customer',
+      e: { at: paid[0].at, messageId: paid[0].messageId, rule: 'first payment' },
+    });
+  const second = paid[1] ? { at: paid[1].at, messageId: paid[1].messageId, rule: 'second payment' } : null;
+  const renewal = p.renewals[0] ?? null;
+  const retained = [second, renewal].filter(Boolean).sort((a, b) => a!.at - b!.at)[0];
+  if (retained) ev.push({ stage: 'retained', e: retained });
+  if (paid[2])
+    ev.push({ stage: 'loyal', e: { at: paid[2].at, messageId: paid[2].messageId, rule: 'third payment' } });
+  if (referralCredits[0]) ev.push({ stage: 'loyal', e: referralCredits[0] });
+  ev.sort((a, b) => a.e.at - b.e.at || rank(a.stage) - rank(b.stage));
+
+  const history: StageEntry[] = [];
+  let peak = -1;
+  let manualDone = !override;
+  const enter = (stage: Stage, e: Evidence) => {
+    const r = rank(stage);
+    if (r <= peak) return;
+    for (let s = peak + 1; s < r; s++) {
+      history.push({
+        stage: STAGES[s],
+        at: e.at,
+        messageId: e.messageId || null,
+        rule: `skipped: ${e.rule}`,
+        skipped: true,
+      });
+    }
+    history.push({ stage, at: e.at, messageId: e.messageId || null, rule: e.rule });
+    peak = r;
+  };
+  for (const x of ev) {
+    if (!manualDone && override && x.e.at > override.at) {
+      history.push({
+        stage: override.stage,
+        at: override.at,
+        messageId: null,
+        rule: `manual: ${override.reason}`,
+        manual: true,
+      });
+      peak = rank(override.stage);
+      manualDone = true;
+    }
+    enter(x.stage, x.e);
+  }
+  if (!manualDone && override) {
+    history.push({
+      stage: override.stage,
+      at: override.at,
+      messageId: null,
+      rule: `manual: ${override.reason}`,
+      manual: true,
+    });
+    peak = rank(override.stage);
+  }
+  return { stage: STAGES[Math.max(peak, 0)], history };
+}
+
+export type Status = 'active' | 'at_risk' | 'churned';
+export const STATUS_DAYS = { atRisk: 30, churned: 90 } as const;
+
+/** A flag, not a stage: how long since the profile was last seen. */
+export function statusAt(lastSeen: number, now: number): Status {
+  const days = (now - lastSeen) / 86_400_000;
+  return days >= STATUS_DAYS.churned ? 'churned' : days >= STATUS_DAYS.atRisk ? 'at_risk' : 'active';
+}

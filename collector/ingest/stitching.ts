@@ -1,0 +1,791 @@
+// All SQL of the identity graph: folds a group's new events into the link ledger and profiles, and replays the
+// clusters an event (or a marketer's merge, unmerge or answer) touches. The decisions are the pure code in
+// identity/; this file loads what they need with a few set-wise queries per group and writes the outcome.
+import type { InStatement, Transaction } from '@libsql/client';
+import type { WireEvent } from '../../wire.ts';
+import { newId } from '../admin/secrets.ts';
+import { eventTouches } from '../identity/channels.ts';
+import {
+  type GraphLink,
+  type GraphNode,
+  type LinkDecision,
+  type LinkStatus,
+  resolveGraph,
+} from '../identity/graph.ts';
+import { type EventIdentity, eventIdentity, type Proof } from '../identity/identifiers.ts';
+import {
+  derive,
+  emptyProfile,
+  type FoldEvent,
+  foldEvent,
+  foldsAfter,
+  lifecycle,
+  type ProfileState,
+  type StageOverride,
+} from '../identity/profile.ts';
+import { type IdentitySettings, identitySettings } from '../identity/rules.ts';
+import type { PreparedEvent } from './prepare.ts';
+
+type Arg = string | number | null;
+type Exec = Pick<Transaction, 'execute'>;
+
+const CHUNK = 100;
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+const qs = (n: number) => Array(n).fill('?').join(', ');
+function rowsOf(n: number, cols: number): string {
+  const row = `(${qs(cols)})`;
+  return Array(n).fill(row).join(', ');
+}
+
+async function selectIn(
+  tx: Exec,
+  sql: (marks: string) => string,
+  head: Arg[],
+  values: Arg[],
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const part of chunks(values, 500)) {
+    const rs = await tx.execute({ sql: sql(qs(part.length)), args: [...head, ...part] });
+    for (const r of rs.rows) out.push(r as Record<string, unknown>);
+  }
+  return out;
+}
+
+// ---- Settings ----
+
+const settingsCache = new Map<string, { settings: IdentitySettings; until: number }>();
+
+/** The site's identity settings, cached for a few seconds (they change rarely; a change applies to later events). */
+export async function siteSettings(tx: Exec, siteId: string): Promise<IdentitySettings> {
+  const hit = settingsCache.get(siteId);
+  if (hit && hit.until > Date.now()) return hit.settings;
+  const rs = await tx.execute({ sql: 'SELECT origins, settings FROM sites WHERE id = ?', args: [siteId] });
+  const row = rs.rows[0];
+  const settings = identitySettings(
+    row ? (JSON.parse(String(row.origins)) as string[]) : [],
+    row ? JSON.parse(String(row.settings ?? '{}')) : {},
+  );
+  if (settingsCache.size > 1000) settingsCache.clear();
+  settingsCache.set(siteId, { settings, until: Date.now() + 10_000 });
+  return settings;
+}
+
+export function forgetSettings(siteId: string): void {
+  settingsCache.delete(siteId);
+}
+
+// ---- Events ----
+
+export interface StitchEvent extends FoldEvent {
+  proof: Proof;
+}
+
+/** Decides each event's identifiers and owner key (which becomes its stored `ident`). */
+export function identify(events: PreparedEvent[], settings: IdentitySettings): StitchEvent[] {
+  return events.map((e) => {
+    const identity = eventIdentity(e.raw, e.proof ?? null, settings);
+    e.ident = identity.owner;
+    return {
+      messageId: e.messageId,
+      type: e.type,
+      event: e.event,
+      ts: e.ts,
+      raw: e.raw,
+      identity,
+      proof: e.proof ?? null,
+    };
+  });
+}
+
+function ruleOf(e: { type: string; event: string | null }, kind: string): string {
+  const what = e.type === 'track' ? (e.event ?? 'track') : e.type;
+  return `${what}: ${kind}`;
+}
+
+// ---- Rows ----
+
+interface NodeRow extends GraphNode {
+  profileId: string | null;
+  clusterId: string | null;
+  homeProfile: string | null;
+  isNew: boolean;
+  dirty: boolean;
+}
+
+interface LinkRow extends GraphLink {
+  siteId: string;
+  pair: string;
+  status: LinkStatus | 'pending';
+  reason: string | null;
+  clusterId: string | null;
+  createdAt: number;
+  revokedReason: string | null;
+  isNew: boolean;
+  dirty: boolean;
+}
+
+function nodeFromRow(r: Record<string, unknown>): NodeRow {
+  return {
+    key: String(r.key),
+    verified: Number(r.verified) === 1,
+    sharedAt: r.shared_at === null || r.shared_at === undefined ? null : Number(r.shared_at),
+    profileId: (r.profile_id as string | null) ?? null,
+    clusterId: (r.cluster_id as string | null) ?? null,
+    homeProfile: (r.home_profile as string | null) ?? null,
+    isNew: false,
+    dirty: false,
+  };
+}
+
+function linkFromRow(r: Record<string, unknown>): LinkRow {
+  return {
+    id: String(r.id),
+    siteId: String(r.site_id),
+    pair: String(r.pair),
+    a: String(r.a),
+    b: String(r.b),
+    rule: String(r.rule),
+    messageId: String(r.message_id),
+    ts: Number(r.ts),
+    verified: Number(r.verified) === 1,
+    decision: (r.decision as LinkDecision) ?? null,
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+    status: String(r.status) as LinkStatus,
+    reason: (r.reason as string | null) ?? null,
+    clusterId: (r.cluster_id as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    revokedReason: (r.revoked_reason as string | null) ?? null,
+    isNew: false,
+    dirty: false,
+  };
+}
+
+export const pairOf = (a: string, b: string) => (a < b ? `${a}\n${b}` : `${b}\n${a}`);
+
+/** What a marketer's action adds to a replay: links to write first, clusters to replay. */
+export interface Extra {
+  links?: LinkRow[];
+  clusters?: string[];
+  /** Kind of merge rows written for links that newly join profiles (default: by their decision). */
+  mergeReason?: string;
+}
+
+export function manualLink(
+  siteId: string,
+  a: string,
+  b: string,
+  reason: string,
+  now: number,
+  decision: LinkDecision = 'manual',
+): LinkRow {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  return {
+    id: newId(),
+    siteId,
+    pair: pairOf(x, y),
+    a: x,
+    b: y,
+    rule: `manual: ${reason}`,
+    messageId: `manual:${now}`,
+    ts: now,
+    verified: true,
+    decision,
+    revokedAt: null,
+    status: 'pending',
+    reason,
+    clusterId: null,
+    createdAt: now,
+    revokedReason: null,
+    isNew: true,
+    dirty: true,
+  };
+}
+
+export { linkFromRow };
+
+// ---- The group ----
+
+/**
+ * Folds a group's new events (already inserted) into the graph and profiles. Work is proportional to the
+ * identifiers and clusters these events touch: one look-up of their keys, one of their pairs, and only
+ * the clusters whose links changed are replayed.
+ */
+export async function stitchEvents(
+  tx: Exec,
+  siteId: string,
+  fresh: StitchEvent[],
+  settings: IdentitySettings,
+  now: number,
+  extra: Extra = {},
+): Promise<void> {
+  // Candidate links (a star from each event's owner) and nodes, with their earliest evidence.
+  const nodeInfo = new Map<string, boolean>();
+  const cand = new Map<string, LinkRow>();
+  for (const e of [...fresh].sort((x, y) => x.ts - y.ts || (x.messageId < y.messageId ? -1 : 1))) {
+    const { ids, owner } = e.identity;
+    nodeInfo.set(owner, (nodeInfo.get(owner) ?? false) || !!ids.find((i) => i.key === owner)?.verified);
+    for (const i of ids) nodeInfo.set(i.key, (nodeInfo.get(i.key) ?? false) || i.verified);
+    const anchor = ids[0];
+    if (!anchor) continue;
+    for (const other of ids.slice(1)) {
+      const pair = pairOf(anchor.key, other.key);
+      // A proven identify vouches for the link of its user id to this browser; its other traits only when sent with the secret key.
+      const verified =
+        e.type === 'identify' &&
+        (e.proof === 'secret' ||
+          (e.proof === 'hmac' && anchor.kind === 'user' && other.kind === 'anonymous'));
+      const prev = cand.get(pair);
+      if (!prev) {
+        const [a, b] = anchor.key < other.key ? [anchor.key, other.key] : [other.key, anchor.key];
+        cand.set(pair, {
+          id: newId(),
+          siteId,
+          pair,
+          a,
+          b,
+          rule: ruleOf(e, other.kind),
+          messageId: e.messageId,
+          ts: e.ts,
+          verified,
+          decision: null,
+          revokedAt: null,
+          status: 'pending',
+          reason: null,
+          clusterId: null,
+          createdAt: now,
+          revokedReason: null,
+          isNew: true,
+          dirty: true,
+        });
+      } else if (verified) prev.verified = true;
+    }
+  }
+  for (const l of extra.links ?? []) {
+    nodeInfo.set(l.a, nodeInfo.get(l.a) ?? false);
+    nodeInfo.set(l.b, nodeInfo.get(l.b) ?? false);
+  }
+
+  const nodes = new Map<string, NodeRow>();
+  const keys = [...nodeInfo.keys()];
+  if (keys.length) {
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT key, profile_id, cluster_id, verified, shared_at, home_profile FROM identities WHERE site_id = ? AND key IN (${m})`,
+      [siteId],
+      keys,
+    );
+    for (const r of rows) nodes.set(String(r.key), nodeFromRow(r));
+  }
+  const dirtyClusters = new Set(extra.clusters ?? []);
+  for (const [key, verified] of nodeInfo) {
+    const n = nodes.get(key);
+    if (!n) {
+      nodes.set(key, {
+        key,
+        verified,
+        sharedAt: null,
+        profileId: null,
+        clusterId: null,
+        homeProfile: null,
+        isNew: true,
+        dirty: true,
+      });
+    } else if (verified && !n.verified) {
+      n.verified = true;
+      n.dirty = true;
+      if (n.sharedAt === null && n.clusterId) dirtyClusters.add(n.clusterId);
+    }
+  }
+
+  const links = new Map<string, LinkRow>();
+  if (cand.size) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT * FROM links WHERE site_id = ? AND pair IN (${m})`,
+      [siteId],
+      [...cand.keys()],
+    );
+    const existing = new Map(rows.map((r) => [String(r.pair), linkFromRow(r)]));
+    for (const [pair, c] of cand) {
+      const old = existing.get(pair);
+      if (old) {
+        const earlier = c.ts < old.ts || (c.ts === old.ts && c.messageId < old.messageId);
+        if (!earlier && (old.verified || !c.verified)) continue;
+        if (earlier) {
+          old.ts = c.ts;
+          old.messageId = c.messageId;
+          old.rule = c.rule;
+        }
+        old.verified ||= c.verified;
+        old.dirty = true;
+        links.set(old.id, old);
+        for (const k of [old.a, old.b]) {
+          const n = nodes.get(k)!;
+          if (n.sharedAt === null && n.clusterId) dirtyClusters.add(n.clusterId);
+        }
+      } else links.set(c.id, c);
+    }
+  }
+  for (const l of extra.links ?? []) links.set(l.id, l);
+
+  // New links: a link to an identifier already quarantined as shared is quarantined at once and moves nothing.
+  for (const l of links.values()) {
+    if (!l.isNew) continue;
+    const shared = [nodes.get(l.a)!, nodes.get(l.b)!].find((n) => n.sharedAt !== null);
+    if (shared && l.decision !== 'manual' && l.decision !== 'accepted') {
+      l.status = 'quarantined';
+      l.reason = `${shared.key} is shared by more than ${settings.sharedLimit} profiles`;
+      l.clusterId = shared.clusterId;
+      continue;
+    }
+    for (const k of [l.a, l.b]) {
+      const n = nodes.get(k)!;
+      if (n.clusterId) dirtyClusters.add(n.clusterId);
+    }
+  }
+
+  const replayed = await replay(tx, siteId, settings, nodes, links, dirtyClusters, now, extra);
+
+  // Identifiers no replay covered and that have no profile yet get one of their own.
+  for (const n of nodes.values()) {
+    if (n.profileId && n.clusterId) continue;
+    if (replayed.keys.has(n.key)) continue;
+    n.clusterId = newId();
+    n.profileId = newId();
+    n.homeProfile ??= n.profileId;
+    n.dirty = true;
+    replayed.fresh.add(n.profileId);
+  }
+
+  await writeNodesAndLinks(tx, siteId, nodes, links, now);
+  await settleProfiles(tx, siteId, settings, fresh, nodes, replayed);
+  await writeTouches(tx, siteId, fresh, settings);
+}
+
+interface Replayed {
+  /** Keys whose profile the replay decided. */
+  keys: Set<string>;
+  /** Profiles to fold again from all their events, with their keys. */
+  refold: Map<string, Set<string>>;
+  /** Profiles with no earlier events (new identifiers only). */
+  fresh: Set<string>;
+  /** Profile ids no longer in use, and the profile that took most of their identifiers. */
+  retired: Map<string, string>;
+}
+
+/** Replays the dirty clusters (with the new links and identifiers) from scratch and assigns profiles. */
+async function replay(
+  tx: Exec,
+  siteId: string,
+  settings: IdentitySettings,
+  nodes: Map<string, NodeRow>,
+  links: Map<string, LinkRow>,
+  dirtyClusters: Set<string>,
+  now: number,
+  extra: Extra,
+): Promise<Replayed> {
+  const out: Replayed = { keys: new Set(), refold: new Map(), fresh: new Set(), retired: new Map() };
+  const pending = [...links.values()].some((l) => l.isNew && l.status === 'pending');
+  if (dirtyClusters.size === 0 && !pending) return out;
+  const cl = [...dirtyClusters];
+  if (cl.length) {
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT key, profile_id, cluster_id, verified, shared_at, home_profile FROM identities WHERE site_id = ? AND cluster_id IN (${m})`,
+      [siteId],
+      cl,
+    );
+    for (const r of rows) if (!nodes.has(String(r.key))) nodes.set(String(r.key), nodeFromRow(r));
+    const lrows = await selectIn(
+      tx,
+      (m) => `SELECT * FROM links WHERE site_id = ? AND cluster_id IN (${m})`,
+      [siteId],
+      cl,
+    );
+    for (const r of lrows) if (!links.has(String(r.id))) links.set(String(r.id), linkFromRow(r));
+  }
+  // The replay covers the dirty clusters and the endpoints of new links; other loaded nodes are untouched.
+  const scope = new Set<string>();
+  for (const n of nodes.values()) if (n.clusterId && dirtyClusters.has(n.clusterId)) scope.add(n.key);
+  for (const l of links.values()) {
+    if (l.isNew && l.status === 'pending') {
+      scope.add(l.a);
+      scope.add(l.b);
+    }
+  }
+  const scopeNodes = [...scope].map((k) => nodes.get(k)!);
+  const scopeLinks = [...links.values()].filter(
+    (l) => scope.has(l.a) && scope.has(l.b) && !(l.isNew && l.status === 'quarantined'),
+  );
+  const result = resolveGraph(scopeNodes, scopeLinks, settings);
+
+  const oldProfile = new Map(scopeNodes.map((n) => [n.key, n.profileId]));
+  for (const [key, at] of result.shared) {
+    const n = nodes.get(key)!;
+    n.sharedAt = at;
+    n.dirty = true;
+  }
+  const clusterOf = new Map<string, string>();
+  for (const members of result.clusters) {
+    const id = newId();
+    for (const k of members) {
+      clusterOf.set(k, id);
+      const n = nodes.get(k)!;
+      if (n.clusterId !== id) {
+        n.clusterId = id;
+        n.dirty = true;
+      }
+    }
+  }
+
+  // Profile ids: each component keeps the old id most of its identifiers had; a split-off side takes back
+  // the id its identifiers were first given, if that one is free; otherwise a new id.
+  const used = new Set<string>();
+  const comps = [...result.profiles].sort((x, y) => y.length - x.length || (x[0] < y[0] ? -1 : 1));
+  const homes = [...new Set(scopeNodes.map((n) => n.homeProfile).filter((h): h is string => !!h))];
+  const retiredHomes = new Set<string>();
+  if (homes.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT id FROM profiles WHERE merged_into IS NOT NULL AND id IN (${m})`,
+      [],
+      homes,
+    );
+    for (const r of rows) retiredHomes.add(String(r.id));
+  }
+  const oldIds = new Set([...oldProfile.values()].filter((x): x is string => !!x));
+  const pick = (members: string[], idOf: (k: string) => string | null, allowed: (id: string) => boolean) => {
+    const count = new Map<string, number>();
+    for (const k of members) {
+      const id = idOf(k);
+      if (id && !used.has(id) && allowed(id)) count.set(id, (count.get(id) ?? 0) + 1);
+    }
+    return [...count].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]?.[0] ?? null;
+  };
+  const assigned: [string[], string][] = [];
+  for (const members of comps) {
+    let id = pick(
+      members,
+      (k) => oldProfile.get(k) ?? null,
+      () => true,
+    );
+    id ??= pick(
+      members,
+      (k) => nodes.get(k)!.homeProfile,
+      (h) => retiredHomes.has(h) && !oldIds.has(h),
+    );
+    id ??= newId();
+    used.add(id);
+    assigned.push([members, id]);
+  }
+  const reused = new Set<string>();
+  for (const [members, id] of assigned) {
+    const keys = new Set(members);
+    const changed = members.some((k) => oldProfile.get(k) !== id);
+    const sizeBefore = [...oldProfile.values()].filter((p) => p === id).length;
+    for (const k of members) {
+      const n = nodes.get(k)!;
+      out.keys.add(k);
+      if (n.profileId !== id) {
+        n.profileId = id;
+        n.dirty = true;
+      }
+      n.homeProfile ??= id;
+    }
+    if (oldIds.has(id)) reused.add(id);
+    if (changed || sizeBefore !== members.length || members.some((k) => nodes.get(k)!.isNew)) {
+      out.refold.set(id, keys);
+    }
+  }
+  for (const old of oldIds) {
+    if (reused.has(old)) continue;
+    const holder = assigned.find(([members]) => members.some((k) => oldProfile.get(k) === old));
+    if (holder) out.retired.set(old, holder[1]);
+  }
+
+  // Statuses, clusters and the merges they caused.
+  const merges: InStatement[] = [];
+  for (const l of scopeLinks) {
+    const status = result.status.get(l.id) ?? 'active';
+    const reason = result.reason.get(l.id) ?? null;
+    const cluster = clusterOf.get(l.a) ?? l.clusterId;
+    if (l.status !== status || l.reason !== reason || l.clusterId !== cluster) {
+      const before = l.status;
+      l.status = status;
+      l.reason = reason;
+      l.clusterId = cluster;
+      l.dirty = true;
+      const pa = oldProfile.get(l.a);
+      const pb = oldProfile.get(l.b);
+      if (status === 'active' && before !== 'active' && pa && pb && pa !== pb) {
+        const survivor = nodes.get(l.a)!.profileId!;
+        const merged = survivor === pa ? pb : pa;
+        const kind = l.decision === 'manual' ? 'manual' : l.decision === 'accepted' ? 'proposal' : 'auto';
+        merges.push({
+          sql: `INSERT INTO merges (id, site_id, survivor_id, merged_id, reason, identifier, message_id, created_at, link_id, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          args: [
+            newId(),
+            siteId,
+            survivor,
+            merged,
+            extra.mergeReason ?? `${l.rule} linked ${l.a} ↔ ${l.b}`,
+            `${l.a} ↔ ${l.b}`,
+            l.messageId,
+            now,
+            l.id,
+            kind,
+          ],
+        });
+      }
+    }
+  }
+  for (const s of merges) await tx.execute(s);
+  return out;
+}
+
+async function writeNodesAndLinks(
+  tx: Exec,
+  siteId: string,
+  nodes: Map<string, NodeRow>,
+  links: Map<string, LinkRow>,
+  now: number,
+) {
+  const dirtyNodes = [...nodes.values()].filter((n) => n.dirty);
+  for (const part of chunks(dirtyNodes)) {
+    await tx.execute({
+      sql: `INSERT INTO identities (site_id, key, profile_id, created_at, cluster_id, verified, shared_at, home_profile)
+            VALUES ${rowsOf(part.length, 8)}
+            ON CONFLICT (site_id, key) DO UPDATE SET profile_id = excluded.profile_id, cluster_id = excluded.cluster_id,
+              verified = excluded.verified, shared_at = excluded.shared_at, home_profile = excluded.home_profile`,
+      args: part.flatMap((n) => [
+        siteId,
+        n.key,
+        n.profileId,
+        now,
+        n.clusterId,
+        n.verified ? 1 : 0,
+        n.sharedAt,
+        n.homeProfile,
+      ]),
+    });
+  }
+  const dirtyLinks = [...links.values()].filter((l) => l.dirty);
+  for (const l of dirtyLinks) if (l.status === 'pending') l.status = 'active';
+  for (const part of chunks(dirtyLinks)) {
+    await tx.execute({
+      sql: `INSERT INTO links (id, site_id, pair, a, b, rule, message_id, ts, verified, status, reason, decision, cluster_id, created_at, revoked_at, revoked_reason)
+            VALUES ${rowsOf(part.length, 16)}
+            ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, message_id = excluded.message_id, ts = excluded.ts,
+              verified = excluded.verified, status = excluded.status, reason = excluded.reason, decision = excluded.decision,
+              cluster_id = excluded.cluster_id, revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason`,
+      args: part.flatMap((l) => [
+        l.id,
+        siteId,
+        l.pair,
+        l.a,
+        l.b,
+        l.rule,
+        l.messageId,
+        l.ts,
+        l.verified ? 1 : 0,
+        l.status,
+        l.reason,
+        l.decision,
+        l.clusterId,
+        l.createdAt,
+        l.revokedAt,
+        l.revokedReason,
+      ]),
+    });
+  }
+}
+
+// ---- Profiles ----
+
+function eventFromRow(r: Record<string, unknown>, settings: IdentitySettings): FoldEvent {
+  const raw = JSON.parse(String(r.body)) as WireEvent;
+  const proof = (r.proof as Proof) ?? null;
+  return {
+    messageId: String(r.message_id),
+    type: raw.type,
+    event: (r.event as string | null) ?? null,
+    ts: Number(r.ts),
+    raw,
+    identity: eventIdentity(raw, proof, settings) as EventIdentity,
+  };
+}
+
+async function settleProfiles(
+  tx: Exec,
+  siteId: string,
+  settings: IdentitySettings,
+  fresh: StitchEvent[],
+  nodes: Map<string, NodeRow>,
+  replayed: Replayed,
+) {
+  const states = new Map<string, ProfileState>();
+  const keysOf = new Map<string, Set<string>>(replayed.refold);
+  // Fresh events of profiles that the replay did not rebuild fold onto their stored state.
+  const byProfile = new Map<string, StitchEvent[]>();
+  for (const e of fresh) {
+    const pid = nodes.get(e.identity.owner)!.profileId!;
+    if (replayed.refold.has(pid)) continue;
+    let list = byProfile.get(pid);
+    if (!list) byProfile.set(pid, (list = []));
+    list.push(e);
+  }
+  const stored = [...byProfile.keys()].filter((id) => !replayed.fresh.has(id));
+  if (stored.length) {
+    const rows = await selectIn(tx, (m) => `SELECT id, state FROM profiles WHERE id IN (${m})`, [], stored);
+    for (const r of rows) if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
+  }
+  const needKeys: string[] = [];
+  for (const [pid, events] of byProfile) {
+    events.sort((x, y) => x.ts - y.ts || (x.messageId < y.messageId ? -1 : 1));
+    const state = replayed.fresh.has(pid) ? emptyProfile() : states.get(pid);
+    if (state && foldsAfter(state, events[0])) {
+      states.set(pid, state);
+    } else {
+      // Out of order (or no stored state): fold the whole history again.
+      states.delete(pid);
+      needKeys.push(pid);
+    }
+  }
+  if (needKeys.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT key, profile_id FROM identities WHERE site_id = ? AND profile_id IN (${m})`,
+      [siteId],
+      needKeys,
+    );
+    for (const pid of needKeys) keysOf.set(pid, new Set());
+    for (const r of rows) keysOf.get(String(r.profile_id))?.add(String(r.key));
+    for (const n of nodes.values())
+      if (n.profileId && keysOf.has(n.profileId)) keysOf.get(n.profileId)!.add(n.key);
+  }
+  for (const [pid, events] of byProfile) {
+    const state = states.get(pid);
+    if (!state) continue;
+    // The loaded keys of the profile are enough: an event's email or user id counts when its own node is here.
+    const keys = new Set([...nodes.values()].filter((n) => n.profileId === pid).map((n) => n.key));
+    for (const e of events) foldEvent(state, e, keys, settings);
+  }
+
+  // Refold from the events table: the events of a profile are those owned by its keys.
+  if (keysOf.size) {
+    const owner = new Map<string, string>();
+    for (const [pid, keys] of keysOf) for (const k of keys) owner.set(k, pid);
+    const evs = new Map<string, FoldEvent[]>();
+    for (const pid of keysOf.keys()) evs.set(pid, []);
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT message_id, event, ts, body, proof, ident FROM events WHERE site_id = ? AND ident IN (${m})`,
+      [siteId],
+      [...owner.keys()],
+    );
+    for (const r of rows) evs.get(owner.get(String(r.ident))!)!.push(eventFromRow(r, settings));
+    for (const [pid, list] of evs) states.set(pid, derive(list, keysOf.get(pid)!, settings));
+  }
+
+  const ids = [...states.keys()];
+  const overrides = new Map<string, StageOverride>();
+  if (ids.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT profile_id, stage, reason, at FROM stage_overrides WHERE profile_id IN (${m})`,
+      [],
+      ids,
+    );
+    for (const r of rows) {
+      overrides.set(String(r.profile_id), {
+        stage: String(r.stage) as StageOverride['stage'],
+        reason: String(r.reason),
+        at: Number(r.at),
+      });
+    }
+  }
+  const written = [...states].filter(([, p]) => p.eventCount > 0);
+  for (const part of chunks(written)) {
+    const args: Arg[] = [];
+    for (const [id, p] of part) {
+      const { stage } = lifecycle(p, overrides.get(id) ?? null);
+      const ft = p.firstTouch;
+      args.push(
+        id,
+        siteId,
+        p.email?.value ?? null,
+        p.userId?.value ?? null,
+        p.name?.value ?? null,
+        p.phone?.value ?? null,
+        p.company?.value ?? null,
+        stage,
+        ft ? JSON.stringify({ ...ft.touch, channel: ft.channel, ruleId: ft.ruleId }) : null,
+        ft ? ft.at : null,
+        ft ? ft.channel : null,
+        p.firstSeen,
+        p.lastSeen,
+        p.eventCount,
+        p.score,
+        JSON.stringify(p),
+      );
+    }
+    await tx.execute({
+      sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
+              first_seen, last_seen, event_count, score, state, merged_into)
+            VALUES ${Array(part.length)
+              .fill(`(${qs(16)}, NULL)`)
+              .join(', ')}
+            ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
+              phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
+              first_touch_at = excluded.first_touch_at, channel = excluded.channel, first_seen = excluded.first_seen,
+              last_seen = excluded.last_seen, event_count = excluded.event_count, score = excluded.score,
+              state = excluded.state, merged_into = NULL`,
+      args,
+    });
+  }
+  // A profile whose identifiers all went elsewhere points to where most of them went (old links keep working).
+  for (const [old, into] of replayed.retired) {
+    if (states.has(old)) continue;
+    await tx.execute({ sql: 'UPDATE profiles SET merged_into = ? WHERE id = ?', args: [into, old] });
+  }
+  // An empty profile (its identifiers kept, its events elsewhere) is retired too.
+  for (const [id, p] of states) {
+    if (p.eventCount === 0) {
+      await tx.execute({ sql: 'DELETE FROM profiles WHERE id = ?', args: [id] });
+    }
+  }
+}
+
+async function writeTouches(tx: Exec, siteId: string, fresh: StitchEvent[], settings: IdentitySettings) {
+  const rows: Arg[][] = [];
+  for (const e of fresh) {
+    for (const t of eventTouches(e.raw, e.ts, e.messageId, settings)) {
+      rows.push([
+        siteId,
+        t.messageId,
+        e.identity.owner,
+        e.messageId,
+        t.at,
+        t.channel,
+        t.ruleId,
+        t.rulesVersion,
+        JSON.stringify(t.touch),
+      ]);
+    }
+  }
+  for (const part of chunks(rows)) {
+    await tx.execute({
+      sql: `INSERT INTO touches (site_id, touch_id, ident, message_id, ts, channel, rule_id, rules_version, touch)
+            VALUES ${rowsOf(part.length, 9)} ON CONFLICT DO NOTHING`,
+      args: part.flat(),
+    });
+  }
+}

@@ -1,0 +1,178 @@
+// Properties of stitching through the real writer and commit path: any arrival order and grouping of a
+// history gives the same profiles, and a merge followed by its unmerge restores the profiles exactly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createSite } from '../../collector/admin/accounts.ts';
+import { mergeProfiles, revokeLink } from '../../collector/admin/identity.ts';
+import { type Db, openDb } from '../../collector/db/client.ts';
+import { prepareEvent } from '../../collector/ingest/prepare.ts';
+import { createWriter } from '../../collector/ingest/writer.ts';
+import type { WireEvent } from '../../wire.ts';
+
+const T0 = Date.parse('2024-03-01T00:00:00Z');
+
+const anon = fc.constantFrom('A', 'B', 'C');
+const email = fc.constantFrom('ann@acme.com', 'bob@acme.com', 'info@acme.com', 'ann@shop.example');
+const user = fc.constantFrom('u1', 'u2', '0');
+const eventArb = fc.oneof(
+  fc.record({
+    kind: fc.constant('page' as const),
+    anon,
+    path: fc.constantFrom('/', '/pricing'),
+    ref: fc.constantFrom('', 'https://www.google.com/', 'https://shop.example/'),
+  }),
+  fc.record({
+    kind: fc.constant('identify' as const),
+    anon,
+    user: fc.option(user, { nil: undefined }),
+    email: fc.option(email, { nil: undefined }),
+    name: fc.constantFrom('Ann', 'Bob', ''),
+  }),
+  fc.record({ kind: fc.constant('form' as const), anon, email, phone: fc.constantFrom('+442079460958', '') }),
+  fc.record({ kind: fc.constant('order' as const), anon, order: fc.constantFrom('o1', 'o2', 'o3') }),
+);
+type Gen = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toWire(g: Gen, i: number, at: number): WireEvent {
+  const base = { messageId: `m${i}`, anonymousId: g.anon, timestamp: new Date(at).toISOString() };
+  switch (g.kind) {
+    case 'page':
+      return {
+        ...base,
+        type: 'page',
+        context: { page: { url: `https://shop.example${g.path}`, path: g.path, referrer: g.ref } },
+      } as WireEvent;
+    case 'identify':
+      return {
+        ...base,
+        type: 'identify',
+        userId: g.user,
+        traits: { email: g.email, name: g.name || undefined },
+      } as WireEvent;
+    case 'form':
+      return {
+        ...base,
+        type: 'track',
+        event: 'Form Submitted',
+        properties: { formId: 'demo', fields: { email: g.email, phone: g.phone } },
+      } as WireEvent;
+    default:
+      return {
+        ...base,
+        type: 'track',
+        event: 'Order Completed',
+        properties: { orderId: g.order, revenue: 10 },
+      } as WireEvent;
+  }
+}
+
+async function fresh() {
+  const dir = mkdtempSync(join(tmpdir(), 'tp-order-'));
+  const db = await openDb(`file:${join(dir, 'o.db')}`);
+  const { site } = await createSite(db, 'Shop', ['https://shop.example']);
+  const writer = createWriter(db, { delayMs: 0, maxEvents: 500, queueLimit: 100_000 });
+  return {
+    db,
+    site,
+    async send(events: WireEvent[]) {
+      await writer.submit(
+        site.id,
+        events.map((e) => prepareEvent(e, JSON.stringify(e), T0 + 86_400_000)),
+      );
+    },
+    async close() {
+      await writer.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every live profile with its identifiers and fields, generated ids left out. */
+async function snapshot(db: Db): Promise<string[]> {
+  const rs = await db.execute(
+    `SELECT p.*, (SELECT group_concat(key, ' ') FROM (SELECT key FROM identities i WHERE i.profile_id = p.id ORDER BY key)) AS keys
+     FROM profiles p WHERE merged_into IS NULL`,
+  );
+  return rs.rows
+    .map((r) =>
+      JSON.stringify({
+        keys: r.keys,
+        email: r.email,
+        userId: r.user_id,
+        name: r.name,
+        phone: r.phone,
+        stage: r.stage,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+        count: r.event_count,
+        channel: r.channel,
+        firstTouch: r.first_touch,
+        score: r.score,
+        state: r.state,
+      }),
+    )
+    .sort();
+}
+
+describe('stitching is order-independent', () => {
+  it('gives the same profiles for any arrival order and grouping', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 1000 })), { minLength: 1, maxLength: 14 }),
+        fc.infiniteStream(fc.nat()),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 6 }),
+        async (history, random, sizes) => {
+          const events = history.map(([g, dt], i) => toWire(g, i, T0 + dt * 60_000));
+          const inOrder = await fresh();
+          await inOrder.send(events);
+          const want = await snapshot(inOrder.db);
+          await inOrder.close();
+
+          const it = random[Symbol.iterator]();
+          const shuffled = [...events];
+          for (let i = shuffled.length - 1; i > 0; i--) {
+            const j = it.next().value % (i + 1);
+            [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+          }
+          const other = await fresh();
+          for (let at = 0, k = 0; at < shuffled.length; k++) {
+            const n = sizes[k % sizes.length];
+            await other.send(shuffled.slice(at, at + n));
+            at += n;
+          }
+          const got = await snapshot(other.db);
+          await other.close();
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('restores the profiles exactly after a merge and its unmerge', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 1000 })), { minLength: 2, maxLength: 12 }),
+        async (history) => {
+          const h = await fresh();
+          await h.send(history.map(([g, dt], i) => toWire(g, i, T0 + dt * 60_000)));
+          const before = await snapshot(h.db);
+          const live = await h.db.execute('SELECT id FROM profiles WHERE merged_into IS NULL ORDER BY id');
+          if (live.rows.length >= 2) {
+            await mergeProfiles(h.db, String(live.rows[0].id), String(live.rows[1].id), 'test');
+            expect((await snapshot(h.db)).length).toBe(before.length - 1);
+            const manual = await h.db.execute("SELECT id FROM links WHERE decision = 'manual'");
+            await revokeLink(h.db, String(manual.rows[0].id), 'undo');
+            expect(await snapshot(h.db)).toEqual(before);
+          }
+          await h.close();
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 120_000);
+});
