@@ -21,6 +21,8 @@ export interface WriterOptions {
   maxEvents: number;
   /** Refuse new events with 503 past this many waiting. */
   queueLimit: number;
+  /** Most requests per commit; 1 turns group commit off (the benchmark's baseline). */
+  maxRequests?: number;
 }
 
 export interface Writer {
@@ -52,9 +54,10 @@ export function createWriter(db: Db, options: WriterOptions): Writer {
 
   function run() {
     timer = null;
-    const group = queue;
-    queue = [];
-    queued = 0;
+    const take = options.maxRequests ?? Infinity;
+    const group = take >= queue.length ? queue : queue.slice(0, take);
+    queue = group === queue ? [] : queue.slice(take);
+    queued -= group.reduce((n, p) => n + p.events.length, 0);
     running = commitGroup(group).finally(() => {
       running = null;
       schedule();
