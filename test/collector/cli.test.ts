@@ -1,0 +1,63 @@
+// The scripted admin commands, run as a site owner runs them: `npm run touchpoint -- …`.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findSiteByKey, findSiteBySecret, tokenIsValid } from '../../collector/admin/accounts.ts';
+import { openDb } from '../../collector/db/client.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'tp-cli-'));
+const DATABASE_URL = `file:${join(dir, 'cli.db')}`;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function touchpoint(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run('npm', ['run', '-s', 'touchpoint', '--', ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm run touchpoint', { timeout: 30_000 }, () => {
+  it('site add prints one JSON line with id, siteKey and secretKey that work', async () => {
+    const res = await touchpoint('site', 'add', '--name', 'Shop', '--origin', 'https://Shop.Example/path');
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    expect(out).toMatchObject({
+      id: expect.any(String),
+      siteKey: expect.stringMatching(/^pk_/),
+      secretKey: expect.stringMatching(/^sk_/),
+    });
+    const db = await openDb(DATABASE_URL);
+    expect((await findSiteByKey(db, out.siteKey))?.origins).toEqual(['https://shop.example']);
+    expect((await findSiteBySecret(db, out.secretKey))?.id).toBe(out.id);
+    db.close();
+  });
+
+  it('token add prints a token the API accepts', async () => {
+    const res = await touchpoint('token', 'add', '--name', 'reports');
+    expect(res.code).toBe(0);
+    const { token } = JSON.parse(res.stdout.trim());
+    const db = await openDb(DATABASE_URL);
+    expect(await tokenIsValid(db, token)).toBe(true);
+    db.close();
+  });
+
+  it('refuses a missing origin with a JSON error and exit code 2', async () => {
+    const res = await touchpoint('site', 'add', '--name', 'No origin');
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{'))!).error.message).toContain('--origin');
+    expect(res.stdout.trim()).toBe('');
+  });
+});
