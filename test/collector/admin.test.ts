@@ -211,3 +211,26 @@ describe('profiles', () => {
     expect(res.body.error.code).toBe('not_found');
   });
 });
+
+describe('one-time setup link', () => {
+  it('creates the first admin once, then refuses the same link', async () => {
+    const { createSetupToken } = await import('../../collector/admin/accounts.ts');
+    await h.db.execute('DELETE FROM users');
+    const token = await createSetupToken(h.db);
+    const post = (body: unknown) =>
+      h.app.request('/api/setup', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const short = await post({ token, email: 'owner@example.com', password: 'short' });
+    expect(short.status).toBe(400);
+    expect((await short.json()).error.field).toBe('password');
+    const ok = await post({ token, email: 'owner@example.com', password: 'a long enough password' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('set-cookie')).toMatch(/tp_session=/);
+    const again = await post({ token, email: 'mallory@example.com', password: 'a long enough password' });
+    expect(again.status).toBe(403);
+    expect(await h.count('SELECT COUNT(*) FROM users')).toBe(1);
+  });
+});
