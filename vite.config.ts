@@ -13,7 +13,7 @@ const widget: UserConfig = {
   build: {
     outDir: resolve(root, 'dist/widget'),
     emptyOutDir: false,
-    target: 'es2019',
+    target: 'es2020',
     minify: true,
     sourcemap: false,
     lib: {

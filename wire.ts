@@ -3,6 +3,12 @@
 // bundlers drop them (and valibot) from code that does not validate.
 import * as v from 'valibot';
 
+// Plain numbers for the schemas below: a property read of LIMITS would survive in tp.js after the pure
+// schema calls around it are dropped.
+const ID_LENGTH = 200;
+const TEXT_LENGTH = 2048;
+const BATCH_EVENTS = 500;
+
 /** Limits shared by the widget (so it never sends what will be refused) and the collector. */
 export const LIMITS = {
   /** Largest request body the collector reads. */
@@ -10,11 +16,11 @@ export const LIMITS = {
   /** Largest single event, measured as its JSON text. */
   eventBytes: 32 * 1024,
   /** Most events in one batch. */
-  batchEvents: 500,
+  batchEvents: BATCH_EVENTS,
   /** Longest identifier (messageId, anonymousId, userId). */
-  idLength: 200,
+  idLength: ID_LENGTH,
   /** Longest free-text string (event names, titles, URLs, property values are capped by eventBytes). */
-  textLength: 2048,
+  textLength: TEXT_LENGTH,
 } as const;
 
 /** Click ids the widget records on a touch, besides utm_* and ref. */
@@ -34,9 +40,9 @@ const id = /* @__PURE__ */ v.pipe(
   v.string(),
   v.trim(),
   v.minLength(1, 'must not be empty'),
-  v.maxLength(LIMITS.idLength),
+  v.maxLength(ID_LENGTH),
 );
-const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(LIMITS.textLength));
+const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH));
 const optText = /* @__PURE__ */ v.optional(v.nullable(text));
 /** ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. */
 const isoTime = /* @__PURE__ */ v.pipe(
@@ -142,7 +148,7 @@ export type WireEventInput = v.InferInput<typeof EventSchema>;
 export const BatchEnvelopeSchema = /* @__PURE__ */ v.looseObject({
   batch: v.pipe(
     v.array(v.unknown(), 'batch must be an array'),
-    v.maxLength(LIMITS.batchEvents, `batch holds at most ${LIMITS.batchEvents} events`),
+    v.maxLength(BATCH_EVENTS, `batch holds at most ${BATCH_EVENTS} events`),
   ),
   writeKey: v.optional(v.string()),
   sentAt: v.optional(isoTime),
@@ -262,6 +268,8 @@ export interface StageHistoryEntry {
   rule: string;
   skipped?: boolean;
   manual?: boolean;
+  /** A refund voided the evidence of a later stage: the profile went back to this one. */
+  voided?: boolean;
 }
 
 export interface MergeProposal {
@@ -296,6 +304,8 @@ export interface ProfileDetail extends ProfileSummary {
   stageHistory?: StageHistoryEntry[];
   scoreParts?: Record<string, number>;
   referredBy?: string | null;
+  /** Payment behaviour, from billing events. */
+  billing?: BillingSummary;
 }
 
 export interface ProfilesReply {
@@ -414,9 +424,13 @@ export function formValuesSchema(form: Pick<FormDefinition, 'fields'>) {
     if (f.type === 'consent') checks.push(v.pipe(v.string(), v.literal('yes', need)));
     const max = f.type === 'message' ? LIMITS.textLength : 500;
     const value = v.pipe(v.string(), v.trim(), v.maxLength(max, `${f.label} is too long`), ...(checks as []));
-    entries[f.name] = f.required
-      ? v.pipe(v.string(need), v.trim(), v.minLength(1, need), value)
-      : v.optional(v.union([v.literal(''), value], (i) => i.issues?.[i.issues.length - 1]?.message ?? need));
+    // a missing key counts as '' so it gets the field's own message
+    entries[f.name] = v.optional(
+      f.required
+        ? v.pipe(v.string(need), v.trim(), v.minLength(1, need), value)
+        : v.union([v.literal(''), value], (i) => i.issues?.[i.issues.length - 1]?.message ?? need),
+      '',
+    );
   }
   return v.object(entries);
 }
@@ -534,3 +548,199 @@ export const AgentReplySchema = /* @__PURE__ */ v.object({
 export const AssignSchema = /* @__PURE__ */ v.object({
   userId: v.nullable(v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100))),
 });
+
+// ---- Billing (server API, Stripe ⇄ collector ⇄ dashboard) ----
+
+/**
+ * Reserved track names of billing events. They are accepted only with the site's secret key (a server or the
+ * Stripe webhook), never from a page. `Invoice Voided` is what Stripe's invoice.voided becomes.
+ */
+export const BILLING_EVENTS = {
+  invoiceCreated: 'Invoice Created',
+  invoicePaid: 'Invoice Paid',
+  paymentSucceeded: 'Payment Succeeded',
+  paymentFailed: 'Payment Failed',
+  refundIssued: 'Refund Issued',
+  invoiceVoided: 'Invoice Voided',
+} as const;
+export type BillingEventName = (typeof BILLING_EVENTS)[keyof typeof BILLING_EVENTS];
+export const BILLING_EVENT_NAMES: readonly string[] = /* @__PURE__ */ Object.values(BILLING_EVENTS);
+
+const billingId = /* @__PURE__ */ v.pipe(
+  v.union([v.string(), v.number()], 'must be a string'),
+  v.transform(String),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(ID_LENGTH),
+);
+
+/**
+ * The properties of a billing event. `amount` is in the currency's major unit as a decimal number (19.99 USD,
+ * 500 JPY, 1.250 BHD), like Segment's `revenue`; the collector stores it as an integer in the minor unit and
+ * refuses more decimals than the currency has. On `Refund Issued` it is the total refunded so far for the
+ * payment (absent: all of it).
+ */
+export const BillingPropertiesSchema = /* @__PURE__ */ v.pipe(
+  v.looseObject({
+    amount: v.optional(
+      v.pipe(
+        v.number('must be a number in the major unit (e.g. 19.99)'),
+        v.finite('must be a finite number'),
+        v.minValue(0, 'must not be negative'),
+        v.maxValue(1e12, 'is too large'),
+      ),
+    ),
+    currency: v.optional(
+      v.pipe(
+        v.string(),
+        v.trim(),
+        v.regex(/^[a-zA-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+        v.toUpperCase(),
+      ),
+    ),
+    invoice_id: v.optional(billingId),
+    payment_id: v.optional(billingId),
+    method: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100))),
+    customer_id: v.optional(billingId),
+  }),
+  v.forward(
+    v.check((p) => !!(p.invoice_id || p.payment_id), 'invoice_id or payment_id is required'),
+    ['invoice_id'],
+  ),
+  v.forward(
+    v.check((p) => p.amount === undefined || !!p.currency, 'currency is required with amount'),
+    ['currency'],
+  ),
+);
+export type BillingProperties = v.InferOutput<typeof BillingPropertiesSchema>;
+
+/** Money: an integer amount in the minor unit of an ISO 4217 currency. */
+export type Revenue = Record<string, number>;
+
+export interface PaymentSummary {
+  id: string;
+  invoiceId: string | null;
+  paymentId: string | null;
+  at: string;
+  /** Minor units. */
+  amount: number | null;
+  currency: string | null;
+  method: string | null;
+  /** Minor units refunded so far. */
+  refunded: number;
+  /** Fully refunded: it no longer counts as evidence for a stage. */
+  voided: boolean;
+}
+
+/** A profile's payment behaviour, from its billing events. */
+export interface BillingSummary {
+  /** Net of refunds, minor units by currency. */
+  revenue: Revenue;
+  payments: number;
+  firstPaymentAt: string | null;
+  lastPaymentAt: string | null;
+  averageIntervalDays: number | null;
+  preferredMethod: string | null;
+  failedPayments: number;
+  refunds: number;
+  /** Last payment + average interval, when there are two payments or more. */
+  nextExpectedAt: string | null;
+  /** The next expected payment is overdue (by more than a fifth of the interval, at least 3 days). */
+  atRisk: boolean;
+  list: PaymentSummary[];
+}
+
+export type AttributionModel = 'firstTouch' | 'leadTouch' | 'lastTouch';
+
+export interface AttributionRow {
+  channel: string;
+  campaign: string | null;
+  visitors: number;
+  leads: number;
+  customers: number;
+  revenue: Revenue;
+  /** leads / visitors, customers / visitors, customers / leads (0 when the divisor is 0). */
+  leadRate: number;
+  customerRate: number;
+  leadToCustomerRate: number;
+  /** Median days from first touch to first payment over this row's customers. */
+  medianDaysToFirstPayment: number | null;
+}
+
+export interface AttributionReply {
+  from: string;
+  to: string;
+  siteId: string | null;
+  models: Record<AttributionModel, AttributionRow[]>;
+}
+
+export interface UnmatchedPayment {
+  id: string;
+  siteId: string;
+  invoiceId: string | null;
+  paymentId: string | null;
+  status: string;
+  amount: number | null;
+  currency: string | null;
+  customerId: string | null;
+  email: string | null;
+  at: string;
+}
+export interface UnmatchedPaymentsReply {
+  payments: UnmatchedPayment[];
+}
+
+export const StripeSecretSchema = /* @__PURE__ */ v.object({
+  secret: v.nullable(
+    v.pipe(
+      v.string('secret must be a string or null'),
+      v.trim(),
+      v.regex(/^whsec_[A-Za-z0-9+/=_-]{8,200}$/, 'secret must be a Stripe webhook secret (whsec_…)'),
+    ),
+  ),
+});
+/** The webhook secret is never returned in full. */
+export interface StripeSettingsReply {
+  configured: boolean;
+  /** e.g. whsec_…f3a9 */
+  secretHint: string | null;
+  webhookPath: string;
+}
+
+// ---- Overview (collector → dashboard) ----
+
+/** One step of the lifecycle funnel over the profiles first seen in the range. */
+export interface FunnelStep {
+  stage: Stage;
+  /** Profiles of the cohort at this stage or past it. */
+  count: number;
+  /** count / the previous step's count; null for reach or when the previous step is 0. */
+  conversion: number | null;
+}
+
+/** Median days between two stages, over the cohort's profiles that reached both. */
+export interface StageInterval {
+  from: Stage;
+  to: Stage;
+  medianDays: number | null;
+  /** Profiles the median is taken over. */
+  count: number;
+}
+
+export interface OverviewDay {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  leads: number;
+  customers: number;
+}
+
+/** GET /api/overview?from=YYYY-MM-DD&to=YYYY-MM-DD&site= (both days inclusive, UTC). */
+export interface OverviewReply {
+  from: string;
+  to: string;
+  siteId: string | null;
+  funnel: FunnelStep[];
+  intervals: StageInterval[];
+  /** New leads and new customers per day in the range (every day present, zeros included). */
+  days: OverviewDay[];
+}

@@ -206,6 +206,81 @@ const MIGRATIONS: string[][] = [
       at INTEGER NOT NULL
     )`,
   ],
+  // Billing (issue 5): a ledger of invoices and payments, Stripe webhooks, payment columns for attribution.
+  [
+    // The Stripe webhook signing secret (whsec_…): kept in clear because it verifies HMACs; the API masks it.
+    'ALTER TABLE sites ADD COLUMN stripe_secret TEXT',
+    // One row per invoice or payment (keyed by either id), its latest state by event time; amounts in the
+    // currency's minor unit. ident is the owner key of the profile's events, NULL while unmatched; pending
+    // then holds the events to send once a marketer attaches it.
+    `CREATE TABLE payments (
+      id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      invoice_id TEXT,
+      payment_id TEXT,
+      ident TEXT,
+      status TEXT NOT NULL,
+      amount INTEGER,
+      refunded INTEGER NOT NULL DEFAULT 0,
+      currency TEXT,
+      method TEXT,
+      ts INTEGER NOT NULL,
+      message_id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      customer_id TEXT,
+      email TEXT,
+      pending TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`,
+    'CREATE UNIQUE INDEX payments_invoice ON payments(site_id, invoice_id) WHERE invoice_id IS NOT NULL',
+    'CREATE UNIQUE INDEX payments_payment ON payments(site_id, payment_id) WHERE payment_id IS NOT NULL',
+    'CREATE INDEX payments_unmatched ON payments(site_id, created_at) WHERE ident IS NULL',
+    'CREATE INDEX payments_ident ON payments(site_id, ident)',
+    // Stripe event ids already processed (a replay is answered 200 and changes nothing).
+    `CREATE TABLE stripe_events (
+      site_id TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      created INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      PRIMARY KEY (site_id, event_id)
+    ) WITHOUT ROWID`,
+    // Maintained on write so attribution reads profile rows, never events.
+    'ALTER TABLE profiles ADD COLUMN revenue TEXT',
+    'ALTER TABLE profiles ADD COLUMN payment_count INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE profiles ADD COLUMN first_payment_at INTEGER',
+    'ALTER TABLE profiles ADD COLUMN first_campaign TEXT',
+    'ALTER TABLE profiles ADD COLUMN lead_at INTEGER',
+    'ALTER TABLE profiles ADD COLUMN lead_channel TEXT',
+    'ALTER TABLE profiles ADD COLUMN lead_campaign TEXT',
+    'ALTER TABLE profiles ADD COLUMN last_touch_at INTEGER',
+    'ALTER TABLE profiles ADD COLUMN last_channel TEXT',
+    'ALTER TABLE profiles ADD COLUMN last_campaign TEXT',
+    'CREATE INDEX profiles_site_first_touch ON profiles(site_id, first_touch_at)',
+  ],
+  // Dashboard overview (issue 6): the funnel cohort by first_seen, new leads and customers by day.
+  [
+    'CREATE INDEX profiles_first_seen ON profiles(first_seen, stage)',
+    'CREATE INDEX profiles_lead_at ON profiles(lead_at) WHERE lead_at IS NOT NULL',
+    'CREATE INDEX profiles_first_payment ON profiles(first_payment_at) WHERE first_payment_at IS NOT NULL',
+  ],
+  // Billing (issue 5): the attribution touch columns of profiles stored before them, from their state.
+  // Revenue and payment columns fill in at each profile's next event.
+  [
+    `UPDATE profiles SET first_campaign = json_extract(first_touch, '$.campaign'),
+       lead_at = json_extract(state, '$.lead.at'),
+       lead_channel = CASE WHEN json_extract(state, '$.lead.at') IS NOT NULL
+         THEN COALESCE(json_extract(state, '$.leadTouch.channel'), 'Direct') END,
+       lead_campaign = json_extract(state, '$.leadTouch.touch.campaign'),
+       last_touch_at = json_extract(state, '$.lastTouch.at'),
+       last_channel = json_extract(state, '$.lastTouch.channel'),
+       last_campaign = json_extract(state, '$.lastTouch.touch.campaign')
+     WHERE state IS NOT NULL AND lead_at IS NULL AND last_touch_at IS NULL`,
+  ],
+  // Billing (issue 5): which event a payment's amount came from (a paid event over an invoice over a failed
+  // attempt, then the latest), so the amount does not depend on the order events arrive in.
+  ['ALTER TABLE payments ADD COLUMN amount_key TEXT'],
 ];
 
 export async function migrate(db: Client): Promise<number> {

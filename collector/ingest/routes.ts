@@ -1,6 +1,6 @@
 // The Segment-compatible tracking API: /v1/batch and the single-event verbs. Validates, hands events to
 // the group-commit writer, and answers with a result per event.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -13,6 +13,7 @@ import {
   LIMITS,
   type WireEvent,
 } from '../../wire.ts';
+import { billingProblem } from '../billing/events.ts';
 import { ApiError } from '../http/errors.ts';
 import { type PreparedEvent, prepareEvent } from './prepare.ts';
 import type { SiteAccess, SiteCache } from './sites.ts';
@@ -21,6 +22,8 @@ import type { Writer } from './writer.ts';
 export interface IngestDeps {
   sites: SiteCache;
   writer: Writer;
+  /** A site-specific check of a valid event (e.g. a form submission against its form); a message rejects it. */
+  vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
 }
 
 /** "path.to.field: message" for the first problem valibot found. */
@@ -112,6 +115,8 @@ function checkEvent(
   if (!input || typeof input !== 'object' || Array.isArray(input))
     return { ok: false, error: 'an event must be an object', messageId };
   let candidate = input as Record<string, unknown>;
+  // Segment's HTTP API makes the messageId when a caller leaves it out (then a retry is a new event).
+  if (candidate.messageId === undefined) candidate = { ...candidate, messageId: randomUUID() };
   if (envelope.sentAt && candidate.sentAt === undefined)
     candidate = { ...candidate, sentAt: envelope.sentAt };
   if (envelope.context)
@@ -163,6 +168,18 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   }
 
   async function store(access: SiteAccess, checked: Checked[]): Promise<EventResult[]> {
+    // Billing events move stages and revenue: only a server holding the secret key may send them.
+    for (let i = 0; i < checked.length; i++) {
+      const x = checked[i];
+      const error = x.ok && billingProblem(x.event.raw, access.secret);
+      if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+    }
+    if (deps.vet)
+      for (let i = 0; i < checked.length; i++) {
+        const x = checked[i];
+        const error = x.ok && (await deps.vet(access.site.id, x.event.raw));
+        if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+      }
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
     for (const e of good) e.proof = proofOf(access, e.raw);
     const outcomes = await deps.writer.submit(access.site.id, good);
@@ -220,6 +237,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       }
       const checked = checkEvent({ ...body, type }, {}, receivedAt);
       if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error);
+      const billing = billingProblem(checked.event.raw, access.secret);
+      if (billing) throw new ApiError(400, 'invalid_event', billing, billing.split(':')[0]);
       const results = await store(access, [checked]);
       return c.json({ results } satisfies IngestReply, 200);
     });

@@ -2,6 +2,7 @@
 import { createApi } from './api.ts';
 import { onClick, onSubmit } from './autocapture.ts';
 import { defer, log, readConfig, safe } from './config.ts';
+import { launcher } from './launcher.ts';
 import { pageview, watchNavigation } from './pageviews.ts';
 import { load } from './queue.ts';
 import { hide, online, show, soon } from './transport.ts';
@@ -23,6 +24,7 @@ function start(): void {
   pageview();
   for (const a of stub?.q || []) (tp as any)(...a);
   if (document.querySelector('[data-touchpoint-form]')) loadUI();
+  launcher();
   soon();
 }
 

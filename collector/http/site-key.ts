@@ -1,0 +1,30 @@
+// The widget's public reads (forms, chat, widget settings): the site by its public key, the request's Origin
+// checked against the site's origins, and CORS for every origin some site allows.
+import { cors } from 'hono/cors';
+import type { Site } from '../admin/accounts.ts';
+import type { SiteCache } from '../ingest/sites.ts';
+import { ApiError } from './errors.ts';
+
+export function widgetCors(sites: SiteCache) {
+  return cors({
+    origin: async (origin) => ((await sites.anyAllows(origin.toLowerCase())) ? origin : null),
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Content-Type', 'Last-Event-ID'],
+    maxAge: 86400,
+  });
+}
+
+/** The site whose public key this is, when the page's origin (if any) is one of the site's. */
+export async function siteForKey(
+  sites: SiteCache,
+  key: string | undefined,
+  origin: string | undefined,
+): Promise<Site> {
+  if (!key) throw new ApiError(401, 'missing_key', 'key is required', 'key');
+  const access = await sites.byKey(key);
+  if (!access || access.secret)
+    throw new ApiError(401, 'unknown_key', 'key does not belong to any site', 'key');
+  if (origin && !access.site.origins.includes(origin.toLowerCase()))
+    throw new ApiError(403, 'origin_not_allowed', `origin ${origin} is not allowed for this site`, 'Origin');
+  return access.site;
+}

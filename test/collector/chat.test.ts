@@ -1,0 +1,220 @@
+// Chat and inbox routes: settings, visitor messages (idempotent, auto-reply, email capture, timeline), the
+// visitor's SSE stream (history, live replies, replay after Last-Event-ID, heartbeat, cleanup) and the inbox API.
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { createApp } from '../../collector/app.ts';
+import { createHub, type Hub } from '../../collector/chat/hub.ts';
+import { createSiteCache } from '../../collector/ingest/sites.ts';
+import { type Harness, harness, ORIGIN } from './harness.ts';
+
+let h: Harness;
+let hub: Hub;
+let app: ReturnType<typeof createApp>;
+beforeEach(async () => {
+  h = await harness();
+  hub = createHub();
+  app = createApp({
+    db: h.db,
+    writer: h.writer,
+    sites: createSiteCache(h.db),
+    distDir: '/nonexistent',
+    hub,
+    streams: { pollMs: 30, heartbeatMs: 60 },
+  });
+  await h.api(`/api/sites/${h.site.id}/chat`, {
+    method: 'PUT',
+    body: JSON.stringify({
+      enabled: true,
+      color: '#0f766e',
+      autoReply: 'Auto: hello!',
+      askEmail: 'Your email?',
+    }),
+  });
+});
+afterEach(() => h.close());
+
+const say = (text: string, clientId: string, anonymousId = 'anon-c', extra: object = {}) =>
+  app.request('/v1/chat/messages', {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
+    body: JSON.stringify({ key: h.site.siteKey, anonymousId, clientId, text, ...extra }),
+  });
+const admin = (path: string, init: RequestInit = {}) =>
+  app.request(path, {
+    ...init,
+    headers: { Authorization: `Bearer ${h.token}`, 'Content-Type': 'application/json' },
+  });
+
+/** Opens an SSE stream and collects parsed events; close() cancels the body like a browser going away. */
+function sse(path: string, headers: Record<string, string> = {}) {
+  const events: { id?: string; event?: string; data: string }[] = [];
+  let comments = 0;
+  const ctl = new AbortController();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const done = (async () => {
+    const res = await app.request(path, { headers: { Origin: ORIGIN, ...headers }, signal: ctl.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buf += dec.decode(value, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (block.startsWith(':')) comments++;
+        const e: any = { data: '' };
+        for (const line of block.split('\n')) {
+          const [k, ...rest] = line.split(': ');
+          if (k === 'data') e.data += rest.join(': ');
+          else if (k === 'id' || k === 'event') e[k] = rest.join(': ');
+        }
+        if (e.event) events.push(e);
+      }
+    }
+  })();
+  return {
+    events,
+    get comments() {
+      return comments;
+    },
+    messages: () => events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data)),
+    async close() {
+      ctl.abort();
+      await reader?.cancel().catch(() => {});
+      await done.catch(() => {});
+    },
+  };
+}
+
+const until = async (f: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('widget settings: chat settings when enabled, null otherwise; CORS', async () => {
+  const res = await app.request(`/v1/widget?key=${h.site.siteKey}`, { headers: { Origin: ORIGIN } });
+  expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  expect((await res.json()).chat).toMatchObject({ enabled: true, color: '#0f766e', position: 'right' });
+  const bad = await admin(`/api/sites/${h.site.id}/chat`, {
+    method: 'PUT',
+    body: JSON.stringify({ enabled: true, color: 'red' }),
+  });
+  expect(bad.status).toBe(400);
+  expect((await bad.json()).error.field).toBe('color');
+  await admin(`/api/sites/${h.site.id}/chat`, { method: 'PUT', body: JSON.stringify({ enabled: false }) });
+  const off = await app.request(`/v1/widget?key=${h.site.siteKey}`);
+  expect((await off.json()).chat).toBeNull();
+});
+
+test('a visitor message: stored once per client id, auto-reply + email ask, on the timeline; an email typed identifies', async () => {
+  const first = await say('Hi there', 'cm-1');
+  expect(first.status).toBe(201);
+  const body = await first.json();
+  expect(body.message).toMatchObject({ seq: 1, author: 'visitor', text: 'Hi there' });
+  const again = await say('Hi there', 'cm-1');
+  expect(again.status).toBe(200);
+  expect((await again.json()).duplicate).toBe(true);
+  const conv = await (await admin(`/api/inbox/${body.conversationId}`)).json();
+  expect(conv.messages.map((m: any) => [m.seq, m.author, m.text])).toEqual([
+    [1, 'visitor', 'Hi there'],
+    [2, 'auto', 'Auto: hello!'],
+    [3, 'auto', 'Your email?'],
+  ]);
+  expect(conv.conversation).toMatchObject({ unread: 1, status: 'open', email: null });
+
+  await say('sure, it is Chat.Person@Example.com', 'cm-2');
+  const after = await (await admin(`/api/inbox/${body.conversationId}`)).json();
+  expect(after.conversation.email).toBe('chat.person@example.com');
+  expect(after.messages.at(-1).text).toContain('chat.person@example.com');
+  expect(await h.count("SELECT COUNT(*) FROM events WHERE event = 'Chat Message'")).toBe(2);
+  const profiles = (await h.api('/api/profiles?q=chat.person@example.com')).body.profiles;
+  expect(profiles[0]?.email).toBe('chat.person@example.com');
+
+  const bad = await say('', 'cm-3');
+  expect(bad.status).toBe(400);
+  expect((await bad.json()).error.field).toBe('text');
+  const evil = await app.request('/v1/chat/messages', {
+    method: 'POST',
+    headers: { Origin: 'https://evil.example' },
+    body: JSON.stringify({ key: h.site.siteKey, anonymousId: 'x', clientId: 'y', text: 'hi' }),
+  });
+  expect(evil.status).toBe(403);
+});
+
+test('the stream: history, live agent reply, replay after Last-Event-ID, heartbeat, nothing left on close', async () => {
+  const s1 = sse(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-s`);
+  await until(() => s1.events.some((e) => e.event === 'ready'));
+  // no conversation yet: the first message creates it and the stream picks it up
+  const { conversationId } = await (await say('Hello?', 'sm-1', 'anon-s')).json();
+  await until(() => s1.messages().length === 3);
+  const t = Date.now();
+  await admin(`/api/inbox/${conversationId}/messages`, {
+    method: 'POST',
+    body: JSON.stringify({ text: 'Agent here' }),
+  });
+  await until(() => s1.messages().length === 4);
+  expect(Date.now() - t).toBeLessThan(500);
+  expect(s1.events.filter((e) => e.event === 'message').map((e) => e.id)).toEqual(['1', '2', '3', '4']);
+  await until(() => s1.comments > 0); // heartbeat
+  expect(hub.size).toBe(1);
+  await s1.close();
+  await until(() => hub.size === 0);
+
+  // while disconnected, two replies; a reconnect with Last-Event-ID gets exactly those, in order
+  for (const text of ['Missed one', 'Missed two'])
+    await admin(`/api/inbox/${conversationId}/messages`, { method: 'POST', body: JSON.stringify({ text }) });
+  const s2 = sse(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-s`, { 'Last-Event-ID': '4' });
+  await until(() => s2.messages().length === 2);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(s2.messages().map((m) => [m.seq, m.text])).toEqual([
+    [5, 'Missed one'],
+    [6, 'Missed two'],
+  ]);
+  await s2.close();
+  await until(() => hub.size === 0);
+});
+
+test('inbox: list with filter and unread, read, close, assign; stream of changes', async () => {
+  const a = (await (await say('from A', 'a-1', 'anon-a')).json()).conversationId;
+  const b = (await (await say('from B', 'b-1', 'anon-b')).json()).conversationId;
+  const list = await (await admin('/api/inbox?status=open')).json();
+  expect(list.conversations.map((c: any) => c.id).sort()).toEqual([a, b].sort());
+  expect(list.conversations[0]).toMatchObject({ unread: 1, lastMessage: { author: 'auto' } });
+  expect((await admin('/api/inbox?status=maybe')).status).toBe(400);
+
+  const s = sse('/api/inbox/stream', { Authorization: `Bearer ${h.token}` });
+  await until(() => s.events.some((e) => e.event === 'ready'));
+  expect((await admin(`/api/inbox/${a}/read`, { method: 'POST' })).status).toBe(200);
+  const closed = await (await admin(`/api/inbox/${a}/close`, { method: 'POST' })).json();
+  expect(closed.conversation).toMatchObject({ status: 'closed', unread: 0 });
+  const users = await h.db.execute('SELECT id FROM users LIMIT 1');
+  const userId = String(users.rows[0].id);
+  const assigned = await admin(`/api/inbox/${b}/assign`, {
+    method: 'POST',
+    body: JSON.stringify({ userId }),
+  });
+  expect((await assigned.json()).conversation.assigneeId).toBe(userId);
+  expect(
+    (await admin(`/api/inbox/${b}/assign`, { method: 'POST', body: JSON.stringify({ userId: 'nobody' }) }))
+      .status,
+  ).toBe(400);
+  await until(() => s.events.filter((e) => e.event === 'conversation').length === 3);
+  const kinds = s.events.filter((e) => e.event === 'conversation').map((e) => JSON.parse(e.data).kind);
+  expect(kinds).toEqual(['read', 'status', 'assign']);
+  expect(
+    (await (await admin('/api/inbox?status=closed')).json()).conversations.map((c: any) => c.id),
+  ).toEqual([a]);
+  // a visitor writing again reopens it
+  await say('still there?', 'a-2', 'anon-a');
+  expect((await (await admin(`/api/inbox/${a}`)).json()).conversation.status).toBe('open');
+  await s.close();
+  await until(() => hub.size === 0);
+  expect((await app.request('/api/inbox')).status).toBe(401);
+  expect((await admin('/api/inbox/c_nope')).status).toBe(404);
+});

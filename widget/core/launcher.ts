@@ -1,0 +1,31 @@
+// The chat launcher: fetched settings decide whether it shows; a button in its own shadow root (styled by a
+// constructable sheet, so a strict CSP allows it). The panel, its styles and the unread badge are the UI
+// chunk's, loaded on the first click, or at once when this visitor already has a conversation.
+import { cfg, log, safe } from './config.ts';
+import { get } from './storage.ts';
+import { loadUI } from './ui.ts';
+
+export function launcher(): void {
+  fetch(`${cfg.api}/v1/widget?key=${cfg.key}`)
+    .then((r) => r.json())
+    .then(
+      safe(({ chat: c }) => {
+        if (!c) return;
+        // a custom element name: host selectors such as `div` or `button` never match it
+        const host: any = document.createElement('tp-chat');
+        const root = host.attachShadow({ mode: 'open' });
+        const css = new CSSStyleSheet();
+        // color and position were validated by the collector (#rrggbb, left|right)
+        css.replaceSync(
+          `:host{all:initial!important;--c:${c.color}}.l{position:fixed;bottom:20px;${c.position}:20px;z-index:2147483000;width:56px;height:56px;border:0;border-radius:50%;background:var(--c);color:#fff;font:24px/1 serif}`,
+        );
+        root.adoptedStyleSheets = [css];
+        root.innerHTML = '<button class=l aria-label="Open chat">✉</button>';
+        root.firstChild.onclick = () => loadUI('chat');
+        host.tp = c; // the chat settings, for the UI chunk
+        document.body.append(host);
+        if (get('tp_c')) loadUI();
+      }),
+    )
+    .catch(log);
+}
