@@ -1,12 +1,16 @@
 // `npm run touchpoint -- …`: scripted administration. Each command prints one JSON line on stdout.
 import { parseArgs } from 'node:util';
+import * as v from 'valibot';
+import { StripeSecretSchema } from '../wire.ts';
 import { createSite, createToken, createUser, listSites, normaliseOrigin } from './admin/accounts.ts';
+import { maskSecret, setStripeSecret } from './billing/store.ts';
 import { loadConfig } from './config.ts';
 import { openDb } from './db/client.ts';
 
 const USAGE = `usage:
   touchpoint site add --name NAME --origin URL [--origin URL…]
   touchpoint site list
+  touchpoint site set SITE_ID --stripe-secret whsec_…   (--stripe-secret '' clears it)
   touchpoint token add --name NAME
   touchpoint user add --email EMAIL --password PASSWORD`;
 
@@ -21,6 +25,7 @@ async function run(argv: string[]): Promise<unknown> {
       origin: { type: 'string', multiple: true },
       email: { type: 'string' },
       password: { type: 'string' },
+      'stripe-secret': { type: 'string' },
     },
   });
   const [noun, verb] = positionals;
@@ -38,6 +43,22 @@ async function run(argv: string[]): Promise<unknown> {
         throw new UsageError('--origin is required: the website the script tag goes on');
       const { site, secretKey } = await createSite(db, values.name.trim(), origins);
       return { id: site.id, siteKey: site.siteKey, secretKey, identitySecret: site.identitySecret };
+    }
+    if (noun === 'site' && verb === 'set') {
+      const siteId = positionals[2];
+      if (!siteId)
+        throw new UsageError('SITE_ID is required: touchpoint site set SITE_ID --stripe-secret whsec_…');
+      const given = values['stripe-secret'];
+      if (given === undefined) throw new UsageError('nothing to set: pass --stripe-secret whsec_…');
+      const parsed = v.safeParse(StripeSecretSchema, { secret: given.trim() === '' ? null : given });
+      if (!parsed.success) throw new UsageError(`--stripe-secret: ${parsed.issues[0].message}`);
+      if (!(await setStripeSecret(db, siteId, parsed.output.secret)))
+        throw new UsageError(`no site with id ${JSON.stringify(siteId)}`);
+      // The secret is never printed back in full.
+      return {
+        id: siteId,
+        stripe: { configured: !!parsed.output.secret, secretHint: maskSecret(parsed.output.secret) },
+      };
     }
     if (noun === 'site' && verb === 'list') {
       return { sites: await listSites(db) };

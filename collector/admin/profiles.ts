@@ -14,6 +14,7 @@ import type {
 import type { Db } from '../db/client.ts';
 import type { TouchRecord } from '../identity/channels.ts';
 import { PREFIX_KIND } from '../identity/identifiers.ts';
+import { billingSummary } from '../identity/payments.ts';
 import {
   lifecycle,
   type ProfileState,
@@ -51,6 +52,16 @@ function recordSummary(t: TouchRecord | null): TouchSummary | null {
   return t ? summariseTouch({ ...t.touch, at: iso(t.at), channel: t.channel, ruleId: t.ruleId }) : null;
 }
 
+/** An overdue payment flags an otherwise active profile at risk. */
+function withPaymentRisk(status: ProfileStatus, overdueAt: unknown): ProfileStatus {
+  return status === 'active' &&
+    overdueAt !== null &&
+    overdueAt !== undefined &&
+    Number(overdueAt) < Date.now()
+    ? 'at_risk'
+    : status;
+}
+
 function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
   return {
     id: String(r.id),
@@ -65,7 +76,7 @@ function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
     eventCount: Number(r.event_count),
     phone: (r.phone as string | null) ?? null,
     company: (r.company as string | null) ?? null,
-    status: statusAt(Number(r.last_seen), Date.now()),
+    status: withPaymentRisk(statusAt(Number(r.last_seen), Date.now()), r.payment_overdue_at),
     channel: (r.channel as string | null) ?? null,
     leadScore: Number(r.score ?? 0),
   };
@@ -123,11 +134,16 @@ export async function listProfiles(
     const day = 86_400_000;
     const now = Date.now();
     if (query.status === 'active') {
-      where.push('last_seen > ?');
-      args.push(now - STATUS_DAYS.atRisk * day);
+      where.push('last_seen > ? AND (payment_overdue_at IS NULL OR payment_overdue_at >= ?)');
+      args.push(now - STATUS_DAYS.atRisk * day, now);
     } else if (query.status === 'at_risk') {
-      where.push('last_seen <= ? AND last_seen > ?');
-      args.push(now - STATUS_DAYS.atRisk * day, now - STATUS_DAYS.churned * day);
+      where.push('((last_seen <= ? AND last_seen > ?) OR (last_seen > ? AND payment_overdue_at < ?))');
+      args.push(
+        now - STATUS_DAYS.atRisk * day,
+        now - STATUS_DAYS.churned * day,
+        now - STATUS_DAYS.atRisk * day,
+        now,
+      );
     } else {
       where.push('last_seen <= ?');
       args.push(now - STATUS_DAYS.churned * day);
@@ -313,5 +329,6 @@ async function profileExtras(
     stageHistory: history.map((h) => ({ ...h, at: iso(h.at) })),
     scoreParts: state?.scoreParts ?? {},
     referredBy: state?.referredBy ?? null,
+    ...(state ? { billing: billingSummary(state, Date.now()) } : {}),
   };
 }

@@ -25,6 +25,7 @@ import {
 } from './accounts.ts';
 import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
 import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
+import { overview } from './overview.ts';
 import { getProfile, listProfiles } from './profiles.ts';
 
 const reasonField = v.pipe(
@@ -163,6 +164,16 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
     });
     return c.json(reply);
   });
+
+  authed.get('/overview', async (c) =>
+    c.json(
+      await overview(db, {
+        from: c.req.query('from'),
+        to: c.req.query('to'),
+        siteId: c.req.query('site') || undefined,
+      }),
+    ),
+  );
 
   authed.get('/profiles/:id', async function profile(c) {
     const found = await getProfile(db, c.req.param('id'));

@@ -281,6 +281,21 @@ const MIGRATIONS: string[][] = [
   // Billing (issue 5): which event a payment's amount came from (a paid event over an invoice over a failed
   // attempt, then the latest), so the amount does not depend on the order events arrive in.
   ['ALTER TABLE payments ADD COLUMN amount_key TEXT'],
+  // Billing (issue 5): when the next expected payment becomes overdue (the list flags the profile at risk).
+  ['ALTER TABLE profiles ADD COLUMN payment_overdue_at INTEGER'],
+  // Dashboard overview (issue 6): the indexes above made the overview read table rows; these cover its
+  // queries (site, then first_seen or the day column), so each is an index-only range scan of live profiles.
+  [
+    'DROP INDEX IF EXISTS profiles_first_seen',
+    'DROP INDEX IF EXISTS profiles_lead_at',
+    'DROP INDEX IF EXISTS profiles_first_payment',
+    `CREATE INDEX profiles_cohort ON profiles(site_id, first_seen, stage, lead_at, first_payment_at)
+      WHERE merged_into IS NULL`,
+    `CREATE INDEX profiles_lead_day ON profiles(site_id, lead_at)
+      WHERE merged_into IS NULL AND lead_at IS NOT NULL`,
+    `CREATE INDEX profiles_paid_day ON profiles(site_id, first_payment_at)
+      WHERE merged_into IS NULL AND first_payment_at IS NOT NULL`,
+  ],
 ];
 
 export async function migrate(db: Client): Promise<number> {

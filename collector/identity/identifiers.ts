@@ -16,9 +16,14 @@ function str(value: unknown): string | null {
   return typeof value === 'string' && value.trim() ? value.trim() : null;
 }
 
+/** The traits an event states about the person: a `group` call's traits describe the company instead. */
+function personTraits(e: WireEvent): Record<string, unknown> | undefined {
+  return e.type === 'group' ? undefined : e.traits;
+}
+
 /** The email an event states about its sender: identify traits, context traits, or a submitted form's email. */
 export function eventEmail(e: WireEvent): string | null {
-  const fromTraits = normaliseEmail(e.traits?.email) ?? normaliseEmail(e.context?.traits?.email);
+  const fromTraits = normaliseEmail(personTraits(e)?.email) ?? normaliseEmail(e.context?.traits?.email);
   if (fromTraits) return fromTraits;
   if (e.type === 'track' && e.event === EVENTS.form) {
     const props = e.properties ?? {};
@@ -29,7 +34,7 @@ export function eventEmail(e: WireEvent): string | null {
 }
 
 export function eventName(e: WireEvent): string | null {
-  const t = { ...(e.context?.traits ?? {}), ...(e.traits ?? {}) };
+  const t = { ...(e.context?.traits ?? {}), ...(personTraits(e) ?? {}) };
   const full = str(t.name) ?? ([str(t.firstName), str(t.lastName)].filter(Boolean).join(' ') || null);
   if (full) return full.slice(0, 200);
   if (e.type === 'track' && e.event === EVENTS.form) {
@@ -71,7 +76,7 @@ const BILLING_KEYS = [
 
 function stated(e: WireEvent): Record<string, unknown> {
   const fields = (e.properties?.fields ?? {}) as Record<string, unknown>;
-  return { ...fields, ...(e.properties ?? {}), ...(e.context?.traits ?? {}), ...(e.traits ?? {}) };
+  return { ...fields, ...(e.properties ?? {}), ...(e.context?.traits ?? {}), ...(personTraits(e) ?? {}) };
 }
 
 export function eventPhone(e: WireEvent): string | null {
@@ -80,6 +85,7 @@ export function eventPhone(e: WireEvent): string | null {
 }
 
 export function eventCompany(e: WireEvent): string | null {
+  if (e.type === 'group') return str(e.traits?.name)?.slice(0, 200) ?? null;
   const t = stated(e);
   const c = t.company;
   if (typeof c === 'string') return str(c)?.slice(0, 200) ?? null;
@@ -112,8 +118,12 @@ export const PREFIX_KIND: Record<string, IdentifierKind> = {
   b: 'billing',
 };
 
-/** How an event proves who sent it: the secret key (a server), an HMAC of the user id made with the site's identity secret, or nothing. */
-export type Proof = 'secret' | 'hmac' | null;
+/**
+ * How an event proves who sent it: the secret key (a server), an HMAC of the user id made with the site's
+ * identity secret, a signed webhook (Stripe: its money is vouched for, but the collector chose the profile,
+ * so its identifiers stay claimed), or nothing.
+ */
+export type Proof = 'secret' | 'hmac' | 'webhook' | null;
 
 export interface EventIdentifier {
   key: string;
@@ -159,8 +169,9 @@ export function eventIdentity(e: WireEvent, proof: Proof, settings: IdentitySett
       blocked.push({ kind, value, reason });
       continue;
     }
-    // The secret key vouches for the whole identify; an HMAC covers only the user id it signs.
-    const verified = e.type === 'identify' && (proof === 'secret' || (proof === 'hmac' && kind === 'user'));
+    // The secret key vouches for every identifier a server sends; an HMAC covers only the user id of the
+    // identify it signs.
+    const verified = proof === 'secret' || (e.type === 'identify' && proof === 'hmac' && kind === 'user');
     ids.push({ key, kind, verified });
   }
   const fallback = e.userId ? `u:${e.userId}` : `a:${e.anonymousId}`;

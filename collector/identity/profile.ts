@@ -3,6 +3,8 @@
 // lifecycle evidence are kept with their event. Folding the events sorted by (time, messageId) is the
 // definition, so any arrival order gives the same profile.
 import { EVENTS, STAGES, type Stage, type WireEvent } from '../../wire.ts';
+import { billingFacts } from '../billing/events.ts';
+import { toMinor } from '../billing/money.ts';
 import { eventTouches, type TouchRecord } from './channels.ts';
 import { type EventIdentity, eventCompany, eventEmail, eventName, eventPhone } from './identifiers.ts';
 import type { IdentitySettings } from './rules.ts';
@@ -29,11 +31,33 @@ export interface Evidence {
 }
 
 export interface Payment {
+  /** The invoice id, else the payment id (order id…), else the event's messageId. */
   id: string;
   at: number;
   messageId: string;
+  /** Minor units of `currency`. */
   amount: number | null;
+  /** Fully refunded: no longer evidence for a stage. */
   refunded: boolean;
+  invoiceId?: string | null;
+  paymentId?: string | null;
+  currency?: string | null;
+  method?: string | null;
+  /** Minor units refunded so far, and the refund that last raised it. */
+  refundedAmount?: number;
+  /** A refund stated no amount: everything is refunded, whatever the amount. */
+  refundAll?: boolean;
+  /** Made by a refund seen before its payment; not a payment until the payment is folded. */
+  placeholder?: boolean;
+  refund?: { at: number; messageId: string } | null;
+  /** The last touch before this payment (last-touch attribution). */
+  touch?: { channel: string; campaign: string | null; at: number } | null;
+}
+
+export interface FailedPayment {
+  id: string;
+  at: number;
+  messageId: string;
 }
 
 export interface Warning {
@@ -64,6 +88,8 @@ export interface ProfileState {
   lead: Evidence | null;
   qualified: Evidence | null;
   payments: Payment[];
+  /** Failed payment attempts (most recent 50). */
+  failures?: FailedPayment[];
   renewals: Evidence[];
   /** The `ref` code this visitor arrived with. */
   referredBy: string | null;
@@ -91,6 +117,7 @@ export function emptyProfile(): ProfileState {
     lead: null,
     qualified: null,
     payments: [],
+    failures: [],
     renewals: [],
     referredBy: null,
     warnings: [],
@@ -111,6 +138,7 @@ export function foldsAfter(p: ProfileState, e: { ts: number; messageId: string }
 
 const PAYMENT = /^(order completed|payment succeeded|invoice paid|charge succeeded|checkout completed)$/i;
 const REFUND = /^(order refunded|payment refunded|charge refunded|invoice refunded)$/i;
+// Reserved billing names (Invoice Paid, Payment Succeeded, Refund Issued…) are folded by foldBilling.
 const RENEWAL = /^(subscription renewed)$/i;
 const CHAT = /^(chat|conversation)\b/i;
 
@@ -219,21 +247,144 @@ export function fold(
     p.leadTouch = p.lastTouch;
   }
 
-  if (e.type === 'track' && e.event) {
+  const billing = e.type === 'track' ? billingFacts(raw) : null;
+  if (billing) foldBilling(p, e, billing);
+  else if (e.type === 'track' && e.event) {
     if (PAYMENT.test(e.event)) {
       const id = paymentId(e);
       if (!p.payments.some((x) => x.id === id)) {
-        p.payments.push({ id, ...at, amount: amountOf(e), refunded: false });
+        p.payments.push({
+          id,
+          ...at,
+          ...legacyAmount(e),
+          refunded: false,
+          paymentId: id,
+          touch: touchRef(p),
+        });
       }
     } else if (REFUND.test(e.event)) {
       const id = paymentId(e);
       const paid = p.payments.find((x) => x.id === id);
-      if (paid) paid.refunded = true;
+      if (paid && !paid.refunded) {
+        paid.refunded = true;
+        paid.refundAll = true;
+        paid.refund = at;
+      }
     } else if (RENEWAL.test(e.event)) {
       p.renewals.push({ ...at, rule: 'subscription renewed' });
     }
   }
   return p;
+}
+
+function touchRef(p: ProfileState): Payment['touch'] {
+  const t = p.lastTouch;
+  return t ? { channel: t.channel, campaign: t.touch.campaign ?? null, at: t.at } : null;
+}
+
+/** Segment's e-commerce events state `revenue` (or total…) in the major unit, USD unless `currency` says otherwise. */
+function legacyAmount(e: FoldEvent): { amount: number | null; currency: string | null } {
+  const major = amountOf(e);
+  if (major === null || major < 0) return { amount: null, currency: null };
+  const c = e.raw.properties?.currency;
+  const currency = typeof c === 'string' && /^[a-z]{3}$/i.test(c) ? c.toUpperCase() : 'USD';
+  const m = toMinor(major, currency);
+  return { amount: m.ok ? m.minor : Math.round(major * 100), currency };
+}
+
+/**
+ * A billing event onto the payments: an invoice and the charge that paid it are one payment when any event
+ * names both ids; a refund raises the refunded total (a maximum, so replays and old events change nothing).
+ */
+function foldBilling(p: ProfileState, e: FoldEvent, b: NonNullable<ReturnType<typeof billingFacts>>) {
+  const at = { at: e.ts, messageId: e.messageId };
+  const same = (x: Payment) =>
+    (!!b.invoiceId && x.invoiceId === b.invoiceId) ||
+    (!!b.paymentId && x.paymentId === b.paymentId) ||
+    x.id === (b.invoiceId ?? b.paymentId);
+  const found = p.payments.filter(same);
+  if (b.kind === 'failed') {
+    p.failures ??= [];
+    if (!p.failures.some((f) => f.messageId === e.messageId)) {
+      p.failures.push({ id: b.invoiceId ?? b.paymentId ?? e.messageId, ...at });
+      if (p.failures.length > 50) p.failures.shift();
+    }
+    return;
+  }
+  if (b.kind === 'paid') {
+    let x = found.find((f) => !f.placeholder) ?? found[0];
+    if (x?.placeholder) {
+      Object.assign(x, {
+        ...at,
+        placeholder: false,
+        amount: b.amount,
+        currency: b.currency,
+        touch: touchRef(p),
+      });
+      x.method ??= b.method;
+    }
+    if (!x) {
+      x = {
+        id: b.invoiceId ?? b.paymentId ?? e.messageId,
+        ...at,
+        amount: b.amount,
+        currency: b.currency,
+        method: b.method,
+        invoiceId: b.invoiceId,
+        paymentId: b.paymentId,
+        refunded: false,
+        refundedAmount: 0,
+        touch: touchRef(p),
+      };
+      p.payments.push(x);
+    }
+    // Events that name both ids join entries made from one id each.
+    for (const other of found.filter((f) => f !== x)) {
+      p.payments.splice(p.payments.indexOf(other), 1);
+      x.refundAll ||= other.refundAll;
+      x.refundedAmount = Math.max(x.refundedAmount ?? 0, other.refundedAmount ?? 0);
+      x.refund ??= other.refund;
+      x.refunded ||= other.refunded;
+    }
+    x.invoiceId ??= b.invoiceId;
+    x.paymentId ??= b.paymentId;
+    if (x.amount === null && b.amount !== null) {
+      x.amount = b.amount;
+      x.currency = b.currency;
+    }
+    x.method ??= b.method;
+    settleRefund(x);
+    return;
+  }
+  if (b.kind === 'refunded') {
+    if (!found.length) {
+      // The refund came first (by event time): keep it for the payment it names.
+      found.push({
+        id: b.invoiceId ?? b.paymentId ?? e.messageId,
+        ...at,
+        amount: null,
+        currency: b.currency,
+        invoiceId: b.invoiceId,
+        paymentId: b.paymentId,
+        refunded: false,
+        placeholder: true,
+      });
+      p.payments.push(found[0]);
+    }
+    for (const x of found) {
+      const raised = b.amount === null ? !x.refundAll : b.amount > (x.refundedAmount ?? 0);
+      if (raised) x.refund = at;
+      x.refundedAmount = Math.max(x.refundedAmount ?? 0, b.amount ?? 0);
+      x.refundAll ||= b.amount === null;
+      settleRefund(x);
+    }
+  }
+}
+
+/** Fully refunded (no longer evidence) when a refund stated no amount or the refunds cover the amount. */
+function settleRefund(x: Payment) {
+  const total = x.refundedAmount ?? 0;
+  x.refunded = !x.placeholder && (!!x.refundAll || (total > 0 && (x.amount === null || total >= x.amount)));
 }
 
 function addScore(p: ProfileState, part: keyof ProfileState['scoreParts'], weight: number) {
@@ -285,6 +436,7 @@ export interface StageEntry {
   rule: string;
   skipped?: boolean;
   manual?: boolean;
+  voided?: boolean;
 }
 
 export interface StageOverride {
@@ -304,8 +456,9 @@ export function lifecycle(
   p: ProfileState,
   override: StageOverride | null,
   referralCredits: Evidence[] = [],
+  voidedCheck = false,
 ): { stage: Stage; history: StageEntry[] } {
-  const paid = p.payments.filter((x) => !x.refunded);
+  const paid = p.payments.filter((x) => !x.refunded && !x.placeholder);
   paid.sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
   const ev: { stage: Stage; e: Evidence }[] = [];
   if (p.eventCount > 0)
@@ -368,7 +521,29 @@ export function lifecycle(
     });
     peak = rank(override.stage);
   }
-  return { stage: STAGES[Math.max(peak, 0)], history };
+  const stage = STAGES[Math.max(peak, 0)];
+  // A refund that took away a stage's evidence is recorded as the move back, with the refund as its reason.
+  const refunded = p.payments.filter((x) => x.refunded);
+  if (refunded.length && !voidedCheck) {
+    const unrefunded = {
+      ...p,
+      payments: p.payments.filter((x) => !x.placeholder).map((x) => ({ ...x, refunded: false })),
+    };
+    const would = lifecycle(unrefunded, override, referralCredits, true).stage;
+    if (rank(would) > rank(stage)) {
+      const last = refunded
+        .map((x) => ({ x, r: x.refund ?? { at: x.at, messageId: x.messageId } }))
+        .sort((a, b) => b.r.at - a.r.at)[0];
+      history.push({
+        stage,
+        at: last.r.at,
+        messageId: last.r.messageId || null,
+        rule: `refund: payment ${last.x.id} refunded, ${would} evidence voided`,
+        voided: true,
+      });
+    }
+  }
+  return { stage, history };
 }
 
 export type Status = 'active' | 'at_risk' | 'churned';

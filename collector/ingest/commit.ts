@@ -1,6 +1,8 @@
 // The SQL of one group commit: store new events (idempotently), then fold the stored ones into profiles.
 // Everything happens in one write transaction, so a request is answered only once all of it is on disk.
 import type { Transaction } from '@libsql/client';
+import { billingFacts } from '../billing/events.ts';
+import { recordPayment } from '../billing/ledger.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { identify, siteSettings, stitchEvents } from './stitching.ts';
 
@@ -67,5 +69,21 @@ export async function commitSiteEvents(
   const fresh = identified.filter((e) => stored.has(e.messageId));
   if (fresh.length === 0) return stored;
   await stitchEvents(tx, group.siteId, fresh, settings, now);
+  for (const e of fresh) {
+    const facts = e.proof === 'secret' || e.proof === 'webhook' ? billingFacts(e.raw) : null;
+    if (!facts) continue;
+    await recordPayment(
+      tx,
+      group.siteId,
+      {
+        facts,
+        ident: e.identity.owner,
+        ts: e.ts,
+        messageId: e.messageId,
+        source: e.messageId.startsWith('stripe:') ? 'stripe' : 'api',
+      },
+      now,
+    );
+  }
   return stored;
 }

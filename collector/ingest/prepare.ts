@@ -16,8 +16,8 @@ export interface PreparedEvent {
   /** The event as validated, as JSON text. */
   body: string;
   raw: WireEvent;
-  /** How the sender proved itself: the secret key, an HMAC of the user id, or nothing (set by the route). */
-  proof?: 'secret' | 'hmac' | null;
+  /** How the sender proved itself: the secret key, an HMAC of the user id, a signed webhook, or nothing. */
+  proof?: 'secret' | 'hmac' | 'webhook' | null;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   type ProfileState,
   type StageOverride,
 } from '../identity/profile.ts';
+import { attributionColumns } from '../identity/payments.ts';
 import { type IdentitySettings, identitySettings } from '../identity/rules.ts';
 import type { PreparedEvent } from './prepare.ts';
 
@@ -233,11 +234,11 @@ export async function stitchEvents(
     if (!anchor) continue;
     for (const other of ids.slice(1)) {
       const pair = pairOf(anchor.key, other.key);
-      // A proven identify vouches for the link of its user id to this browser; its other traits only when sent with the secret key.
+      // The secret key vouches for every link a server states; a signed identify from the page only for the
+      // link of its user id to this browser.
       const verified =
-        e.type === 'identify' &&
-        (e.proof === 'secret' ||
-          (e.proof === 'hmac' && anchor.kind === 'user' && other.kind === 'anonymous'));
+        e.proof === 'secret' ||
+        (e.type === 'identify' && e.proof === 'hmac' && anchor.kind === 'user' && other.kind === 'anonymous');
       const prev = cand.get(pair);
       if (!prev) {
         const [a, b] = anchor.key < other.key ? [anchor.key, other.key] : [other.key, anchor.key];
@@ -736,18 +737,37 @@ async function settleProfiles(
         p.score,
         JSON.stringify(p),
       );
+      const a = attributionColumns(p);
+      args.push(
+        a.revenue,
+        a.paymentCount,
+        a.firstPaymentAt,
+        a.firstCampaign,
+        a.leadAt,
+        a.leadChannel,
+        a.leadCampaign,
+        a.lastTouchAt,
+        a.lastChannel,
+        a.lastCampaign,
+        a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt),
+      );
     }
     await tx.execute({
       sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
-              first_seen, last_seen, event_count, score, state, merged_into)
+              first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
+              lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at, merged_into)
             VALUES ${Array(part.length)
-              .fill(`(${qs(16)}, NULL)`)
+              .fill(`(${qs(27)}, NULL)`)
               .join(', ')}
             ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
               phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
               first_touch_at = excluded.first_touch_at, channel = excluded.channel, first_seen = excluded.first_seen,
               last_seen = excluded.last_seen, event_count = excluded.event_count, score = excluded.score,
-              state = excluded.state, merged_into = NULL`,
+              state = excluded.state, revenue = excluded.revenue, payment_count = excluded.payment_count,
+              first_payment_at = excluded.first_payment_at, first_campaign = excluded.first_campaign,
+              lead_at = excluded.lead_at, lead_channel = excluded.lead_channel, lead_campaign = excluded.lead_campaign,
+              last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
+              last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at, merged_into = NULL`,
       args,
     });
   }

@@ -67,9 +67,18 @@ describe('identifiers', () => {
     ],
     ['identify with an HMAC: only the user id verified', 'hmac', { 'u:u1': true, 'e:ada@acme.com': false }],
     ['identify from the page: everything claimed', null, { 'u:u1': false, 'e:ada@acme.com': false }],
-  ] as const)('%s', (_name, proof, want) => {
+    [
+      'track sent with the secret key: verified too',
+      'secret',
+      { 'u:u1': true, 'e:ada@acme.com': true },
+      'track',
+    ],
+    ['track with an HMAC: claimed', 'hmac', { 'u:u1': false, 'e:ada@acme.com': false }, 'track'],
+  ] as const)('%s', (_name, proof, want, type: string = 'identify') => {
     const e = {
-      type: 'identify',
+      type,
+      event: 'Signed Up',
+      context: { traits: { email: 'Ada@Acme.com' } },
       messageId: 'm',
       anonymousId: 'A',
       userId: 'u1',

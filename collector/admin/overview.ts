@@ -1,0 +1,158 @@
+// The overview's aggregates for a date range: the lifecycle funnel, median time between stages and new leads
+// and customers per day. Reads only maintained profile columns (stage, first_seen, lead_at, first_payment_at)
+// through covering indexes; never the events table. Medians come from per-hour histograms, so the database
+// returns a few hundred rows, not one per profile.
+import {
+  type FunnelStep,
+  type OverviewDay,
+  type OverviewReply,
+  STAGES,
+  type Stage,
+  type StageInterval,
+} from '../../wire.ts';
+import type { Db } from '../db/client.ts';
+import { ApiError } from '../http/errors.ts';
+
+const DAY = 86_400_000;
+/** Longest range one request may ask for: the per-day series stays small. */
+const MAX_DAYS = 3 * 366;
+
+const dayText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function parseDay(value: string | undefined, field: string): number | null {
+  if (!value) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  if (Number.isNaN(ms) || dayText(ms) !== value)
+    throw new ApiError(400, 'invalid_query', `${field} must be a date as YYYY-MM-DD`, field);
+  return ms;
+}
+
+/** The range as [start, end) in ms from the query's inclusive days; the last 30 days by default. */
+export function overviewRange(
+  from: string | undefined,
+  to: string | undefined,
+  now = Date.now(),
+): { start: number; end: number } {
+  const today = Math.floor(now / DAY) * DAY;
+  const end = (parseDay(to, 'to') ?? today) + DAY;
+  const start = parseDay(from, 'from') ?? end - 30 * DAY;
+  if (start >= end) throw new ApiError(400, 'invalid_query', 'from must not be after to', 'from');
+  if (end - start > MAX_DAYS * DAY)
+    throw new ApiError(400, 'invalid_query', `the range is at most ${MAX_DAYS} days`, 'from');
+  return { start, end };
+}
+
+const HOUR = 3_600_000;
+
+/** Counts of durations by whole hour, summed over sites: enough for a median to the hour. */
+type Histogram = Map<number, number>;
+
+/** The median of a histogram of whole hours (the lower middle for an even count), in days to 0.1. */
+export function histogramMedian(h: Histogram): { medianDays: number | null; count: number } {
+  const count = [...h.values()].reduce((n, c) => n + c, 0);
+  if (!count) return { medianDays: null, count };
+  const middle = Math.floor((count - 1) / 2);
+  let seen = 0;
+  for (const hours of [...h.keys()].sort((x, y) => x - y)) {
+    seen += h.get(hours)!;
+    if (seen > middle) return { medianDays: Math.round(((hours * HOUR) / DAY) * 10) / 10, count };
+  }
+  return { medianDays: null, count };
+}
+
+// Every query names site_id and `merged_into IS NULL`, so it is a range scan of one of the covering partial
+// indexes (profiles_cohort, profiles_lead_day, profiles_paid_day); "all sites" is the sum over each site.
+const COHORT = 'site_id = ? AND merged_into IS NULL AND first_seen >= ? AND first_seen < ?';
+
+const INTERVALS: { from: Stage; to: Stage; hours: string; when: string }[] = [
+  { from: 'reach', to: 'lead', hours: 'lead_at - first_seen', when: 'lead_at IS NOT NULL' },
+  {
+    from: 'lead',
+    to: 'customer',
+    hours: 'first_payment_at - lead_at',
+    when: 'lead_at IS NOT NULL AND first_payment_at IS NOT NULL',
+  },
+  {
+    from: 'reach',
+    to: 'customer',
+    hours: 'first_payment_at - first_seen',
+    when: 'first_payment_at IS NOT NULL',
+  },
+];
+
+export async function overview(
+  db: Db,
+  query: { from?: string; to?: string; siteId?: string },
+): Promise<OverviewReply> {
+  const { start, end } = overviewRange(query.from, query.to);
+  const siteIds = query.siteId
+    ? [query.siteId]
+    : (await db.execute('SELECT id FROM sites ORDER BY id')).rows.map((r) => String(r.id));
+
+  const atStage = new Map<string, number>();
+  const histograms: Histogram[] = INTERVALS.map(() => new Map());
+  const leads = new Map<number, number>();
+  const customers = new Map<number, number>();
+  const add = (m: Map<number | string, number>, k: number | string, n: number) =>
+    m.set(k, (m.get(k) ?? 0) + n);
+  for (const siteId of siteIds) {
+    const cohortArgs = [siteId, start, end];
+    // The cohort: profiles first seen in the range, counted by their current stage.
+    const byStage = await db.execute({
+      sql: `SELECT stage, COUNT(*) AS n FROM profiles WHERE ${COHORT} GROUP BY stage`,
+      args: cohortArgs,
+    });
+    for (const r of byStage.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
+    for (const [i, iv] of INTERVALS.entries()) {
+      const rs = await db.execute({
+        sql: `SELECT (${iv.hours}) / ${HOUR} AS h, COUNT(*) AS n FROM profiles
+              WHERE ${COHORT} AND ${iv.when} GROUP BY h`,
+        args: cohortArgs,
+      });
+      for (const r of rs.rows) add(histograms[i], Number(r.h), Number(r.n));
+    }
+    // New leads and customers per day, by when they became one (not by when they were first seen).
+    for (const [column, into] of [
+      ['lead_at', leads],
+      ['first_payment_at', customers],
+    ] as const) {
+      const rs = await db.execute({
+        sql: `SELECT ${column} / ${DAY} AS d, COUNT(*) AS n FROM profiles
+              WHERE site_id = ? AND merged_into IS NULL AND ${column} >= ? AND ${column} < ? GROUP BY d`,
+        args: [siteId, start, end],
+      });
+      for (const r of rs.rows) add(into, Number(r.d), Number(r.n));
+    }
+  }
+
+  const funnel: FunnelStep[] = [];
+  let reached = 0;
+  // A profile at a stage has reached every stage before it: sum from the last stage down.
+  const counts = [...STAGES]
+    .reverse()
+    .map((stage) => (reached += atStage.get(stage) ?? 0))
+    .reverse();
+  STAGES.forEach((stage, i) => {
+    const prev = i ? counts[i - 1] : null;
+    funnel.push({ stage, count: counts[i], conversion: prev ? counts[i] / prev : null });
+  });
+  const intervals: StageInterval[] = INTERVALS.map((iv, i) => ({
+    from: iv.from,
+    to: iv.to,
+    ...histogramMedian(histograms[i]),
+  }));
+  const days: OverviewDay[] = [];
+  for (let t = start; t < end; t += DAY) {
+    const d = Math.floor(t / DAY);
+    days.push({ day: dayText(t), leads: leads.get(d) ?? 0, customers: customers.get(d) ?? 0 });
+  }
+  return {
+    from: dayText(start),
+    to: dayText(end - DAY),
+    siteId: query.siteId ?? null,
+    funnel,
+    intervals,
+    days,
+  };
+}

@@ -1,0 +1,56 @@
+// `npm run touchpoint -- site set SITE_ID --stripe-secret whsec_…`: stores the webhook secret, prints it masked.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stripeSecretOf } from '../../collector/billing/store.ts';
+import { openDb } from '../../collector/db/client.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'tp-cli-billing-'));
+const DATABASE_URL = `file:${join(dir, 'cli.db')}`;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function touchpoint(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run('npm', ['run', '-s', 'touchpoint', '--', ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('touchpoint site set --stripe-secret', { timeout: 30_000 }, () => {
+  it('stores the secret, prints only a hint, refuses what is not a webhook secret', async () => {
+    const site = JSON.parse(
+      (await touchpoint('site', 'add', '--name', 'Shop', '--origin', 'https://shop.example')).stdout.trim(),
+    );
+    const secret = 'whsec_cli0123456789abcdef';
+    const res = await touchpoint('site', 'set', site.id, '--stripe-secret', secret);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout.trim())).toEqual({
+      id: site.id,
+      stripe: { configured: true, secretHint: 'whsec_…cdef' },
+    });
+    expect(res.stdout).not.toContain(secret);
+    const db = await openDb(DATABASE_URL);
+    try {
+      expect(await stripeSecretOf(db, site.id)).toBe(secret);
+    } finally {
+      db.close();
+    }
+    const bad = await touchpoint('site', 'set', site.id, '--stripe-secret', 'sk_live_nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--stripe-secret: secret must be a Stripe webhook secret');
+    const missing = await touchpoint('site', 'set', 'nope', '--stripe-secret', secret);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no site with id');
+  });
+});
