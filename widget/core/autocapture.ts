@@ -1,6 +1,5 @@
 // Autocaptured clicks (links and buttons) and host-page form submissions, with sensitive fields left out.
-import { EVENTS } from '../../wire.ts';
-import { log } from './config.ts';
+import { CLICKED, log, SUBMITTED } from './config.ts';
 import { remember, track } from './events.ts';
 import { isCardNumber, SECRET, withhold } from './privacy.ts';
 
@@ -9,9 +8,10 @@ const IGNORE = '[data-tp-ignore]';
 const attr = (el: Element, n: string) => el.getAttribute(n) || undefined;
 
 /** Properties of a click on (or inside) a link or button; undefined when it is not one, or is ignored. */
+// [type=submit]/[type=button] without `input`: only inputs and buttons have a type, and buttons match anyway
 export function clickProperties(target: EventTarget | null) {
   const el = (target instanceof Element &&
-    target.closest('a,button,input[type=submit],input[type=button],[role=button]')) as HTMLAnchorElement;
+    target.closest('a,button,[type=submit],[type=button],[role=button]')) as HTMLAnchorElement;
   if (!el || el.closest(IGNORE)) return;
   return {
     tag: el.localName,
@@ -58,7 +58,7 @@ export function formProperties(form: HTMLFormElement) {
 
 export function onClick(e: Event): void {
   const p = clickProperties(e.target);
-  if (p) track(EVENTS.click, p);
+  if (p) track(CLICKED, p);
 }
 
 export function onSubmit(e: Event) {
@@ -68,5 +68,5 @@ export function onSubmit(e: Event) {
     return log('ignored', f);
   const p = formProperties(f);
   if (p.email) remember({ email: p.email });
-  track(EVENTS.form, p);
+  track(SUBMITTED, p);
 }

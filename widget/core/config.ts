@@ -1,18 +1,39 @@
 // Where to send and how to behave, read once from the embedding <script> tag; plus the never-throw helpers.
+import type { CLICK_IDS, EVENTS, LIMITS } from '../../wire.ts';
+
 export const VERSION = '0.1.0';
+
+// wire.ts's constants, typed by it so tsc catches a mismatch: a value import would ship wire.ts's whole
+// LIMITS object (and a stray template of its schemas) in tp.js.
+type Limits = typeof LIMITS;
+export const ID_LENGTH: Limits['idLength'] = 200;
+export const TEXT_LENGTH: Limits['textLength'] = 2048;
+export const EVENT_BYTES: Limits['eventBytes'] = 32768;
+export const BATCH_EVENTS: Limits['batchEvents'] = 500;
+export const CLICKED: (typeof EVENTS)['click'] = 'Element Clicked';
+export const SUBMITTED: (typeof EVENTS)['form'] = 'Form Submitted';
+export const CLICK_ID_PARAMS: typeof CLICK_IDS = [
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'fbclid',
+  'msclkid',
+  'ttclid',
+  'li_fat_id',
+];
 
 export const cfg = { api: '', key: '', debug: false };
 
 /** Reads data-site / data-api / data-debug from our own <script>; false when there is no site key. */
 export function readConfig(): boolean {
-  let s = document.currentScript as HTMLScriptElement | null;
+  const c = document.currentScript as HTMLScriptElement | null;
   // currentScript is null in modules and after a bundler rewrote the tag; the snippet always carries data-site
-  if (!s?.dataset.site) s = document.querySelector('script[data-site]');
+  const s = c?.dataset.site ? c : document.querySelector<HTMLScriptElement>('script[data-site]');
   if (!s) return false;
-  cfg.key = s.dataset.site || '';
-  cfg.debug = s.hasAttribute('data-debug');
-  cfg.api = (s.dataset.api || new URL(s.src).origin).replace(/\/+$/, '');
-  return !!cfg.key;
+  const d = s.dataset;
+  cfg.debug = d.debug != null; // data-debug present, with or without a value
+  cfg.api = (d.api || new URL(s.src).origin).replace(/\/+$/, '');
+  return !!(cfg.key = d.site!); // a matched tag has data-site, maybe empty
 }
 
 /** Every ignored or failed thing passes through here; silent unless debugging. */
@@ -42,7 +63,7 @@ export const bytes = (s: string): number => new Blob([s]).size;
 
 export const iso = (): string => new Date().toISOString();
 
-export const parse = (s: string | null): any => {
+export const parse = (s: string | null | undefined): any => {
   try {
     return JSON.parse(s!);
   } catch {}

@@ -1,17 +1,15 @@
 // The Segment verbs: build an event with its context and put it in the outbox.
 import type { EventType } from '../../wire.ts';
-import { LIMITS } from '../../wire.ts';
-import { iso, log, VERSION } from './config.ts';
+import { ID_LENGTH, iso, log, VERSION } from './config.ts';
 import { aid, forgetUser, rid, saveUser, setAid, user } from './ids.ts';
 import { type Ev, push } from './queue.ts';
 import { campaign, firstTouch, forgetTouch, pageContext } from './touch.ts';
 import { soon } from './transport.ts';
 
 type Props = Record<string, unknown>;
-const idOf = (x: unknown): string => String(x).trim().slice(0, LIMITS.idLength);
+const idOf = (x: unknown): string => String(x).trim().slice(0, ID_LENGTH);
 // a copy, so a circular or unserialisable object throws here (safe() logs it) before it reaches stored traits
 const obj = (x: unknown): Props => (x && typeof x === 'object' ? JSON.parse(JSON.stringify(x)) : {});
-const library = { name: 'touchpoint.js', version: VERSION };
 
 /** Stamps, contextualises and queues one event (push() copies it); `first` adds the first touch. */
 function emit(type: EventType, fields: Partial<Ev>, first?: boolean) {
@@ -26,7 +24,7 @@ function emit(type: EventType, fields: Partial<Ev>, first?: boolean) {
       campaign: campaign(),
       userAgent: navigator.userAgent,
       locale: navigator.language,
-      library,
+      library: { name: 'touchpoint.js', version: VERSION },
       firstTouch: first ? firstTouch() : undefined,
     },
     originalTimestamp: iso(),

@@ -1,7 +1,6 @@
 // Who the visitor is: the random anonymous id (cookie `tp_aid` mirrored in localStorage) and the
 // user id + traits the site told us (localStorage `tp_u`).
-import { parse } from './config.ts';
-import { cookie, get, set } from './storage.ts';
+import { cookie, get, getJSON, set, setJSON } from './storage.ts';
 
 /** A 21-character url-safe random id (126 random bits, nanoid's alphabet and length). */
 export const rid = (): string =>
@@ -15,38 +14,34 @@ let anon = '';
 
 /** The anonymous id: read from the cookie or localStorage (either restores the other), else made anew. */
 export function aid(): string {
-  if (!anon) {
-    const id = cookie('tp_aid') || get('tp_aid');
-    // anything else was not written by us (or was tampered with) and the collector may refuse it
-    setAid(id && /^[\w-]{8,64}$/.test(id) ? id : rid());
-  }
-  return anon;
+  const id = anon || cookie('tp_aid') || get('tp_aid');
+  // anything else was not written by us (or was tampered with) and the collector may refuse it
+  return anon || setAid(id && /^[\w-]{8,64}$/.test(id) ? id : rid());
 }
 
-/** Sets (and refreshes) the anonymous id in both places; a new one is the reset() verb. */
-export function setAid(id: string): void {
-  cookie('tp_aid', (anon = id));
+/** Sets (and refreshes) the anonymous id in both places and returns it; a new one is the reset() verb. */
+export function setAid(id: string): string {
+  cookie('tp_aid', id);
   set('tp_aid', id);
+  return (anon = id);
 }
 
 export interface User {
   id?: string | null;
   traits: Record<string, unknown>;
 }
+
 let u: User | undefined;
 
 export function user(): User {
-  if (!u) {
-    const v = parse(get('tp_u'));
-    u = v?.traits ? v : { traits: {} };
-  }
-  return u!;
+  if (!u?.traits) u = getJSON('tp_u');
+  return u?.traits ? u : (u = { traits: {} });
 }
 
-export const saveUser = (): void => set('tp_u', JSON.stringify(user()));
+export const saveUser = (): void => setJSON('tp_u', user());
 
-/** Forgets the user id and traits: the reset() verb. */
+/** Forgets the user id and traits: the reset() verb (user() then starts from nothing). */
 export function forgetUser(): void {
-  u = { traits: {} };
+  u = undefined;
   set('tp_u', null);
 }

@@ -8,12 +8,13 @@ let lastHref = '';
 
 /** Sends a page view unless the URL is the one last seen; an in-page #anchor is the same page. */
 export function pageview() {
+  const href = location.href;
   // a hash counts only when it looks like a route (#/path, #!/path)
-  const key = location.href.replace(/#(?![!/]).*/, '');
+  const key = href.replace(/#(?![!/]).*/, '');
   if (key === last) return log('ignored', key);
   if (last) nav.ref = lastHref;
   last = key;
-  lastHref = location.href;
+  lastHref = href;
   page();
 }
 

@@ -1,7 +1,6 @@
 // What tp.js never sends: secret fields and card numbers, in forms and in URLs (a GET form puts its fields in
 // the next page's query string).
-import { parse } from './config.ts';
-import { get, set } from './storage.ts';
+import { getJSON, setJSON } from './storage.ts';
 
 /**
  * Tested against "type name id autocomplete" of a field, or a query parameter's name: input types password,
@@ -22,8 +21,7 @@ export function isCardNumber(v: string): boolean {
 
 /** Remembers the names of form fields left out, so they are also cut from later URLs (localStorage `tp_x`). */
 export function withhold(names: string[]): void {
-  if (names.length)
-    set('tp_x', JSON.stringify([...new Set([...names, ...(parse(get('tp_x')) || [])])].slice(0, 50)));
+  if (names.length) setJSON('tp_x', [...new Set([...names, ...(getJSON('tp_x') || [])])].slice(0, 50));
 }
 
 /** The URL without query parameters that are secret by name, card-like by value, or withheld from a form. */
@@ -31,7 +29,7 @@ export function clean(url: string): string {
   try {
     const u = new URL(url);
     const p = u.searchParams;
-    const withheld: string[] = parse(get('tp_x')) || [];
+    const withheld: string[] = getJSON('tp_x') || [];
     let cut = 0;
     for (const [k, v] of [...p]) {
       // the leading space keeps the input-type prefixes from matching a parameter name

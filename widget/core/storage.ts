@@ -1,16 +1,14 @@
 // First-party persistence: localStorage and cookies, with an in-memory fallback when either throws
 // (sandboxed iframes, blocked storage, full quota).
+import { parse } from './config.ts';
 
 // What this page wrote wins over what localStorage holds, so a failed write (quota) never reads back stale data.
 const mem: Record<string, string | null> = {};
 
-export function get(k: string): string | null {
-  if (k in mem) return mem[k];
+export function get(k: string): string | null | undefined {
   try {
-    return localStorage.getItem(k);
-  } catch {
-    return null;
-  }
+    return k in mem ? mem[k] : localStorage.getItem(k);
+  } catch {}
 }
 
 /** Stores a value; `null` removes it. */
@@ -20,6 +18,11 @@ export function set(k: string, v: string | null): void {
     v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v);
   } catch {}
 }
+
+/** A stored JSON value, undefined when missing or unreadable. */
+export const getJSON = (k: string): any => parse(get(k));
+
+export const setJSON = (k: string, v: unknown): void => set(k, JSON.stringify(v));
 
 /** Reads a cookie, or writes it for ~400 days (the longest browsers keep one) when `v` is given. */
 export function cookie(k: string, v?: string): string | undefined {

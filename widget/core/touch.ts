@@ -1,21 +1,29 @@
 // How the visitor arrived: utm_* / click ids / ref from a URL, the first touch (localStorage `tp_ft`),
 // and the page + campaign context every event carries.
 import type { Touch } from '../../wire.ts';
-import { CLICK_IDS } from '../../wire.ts';
-import { iso, parse } from './config.ts';
+import { CLICK_ID_PARAMS, iso } from './config.ts';
 import { clean } from './privacy.ts';
-import { get, set } from './storage.ts';
+import { getJSON, set, setJSON } from './storage.ts';
 
-const UTM = ['source', 'medium', 'campaign', 'term', 'content'];
+// the query parameters read, by their full names: a utm_ prefix is dropped from the key
+const KEYS = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  ...CLICK_ID_PARAMS,
+  'ref',
+];
 
 /** Attribution parameters of a URL: utm_* (without the prefix), click ids and `ref`; empty ones left out. */
 export function params(url: string): Record<string, string> {
   const o: Record<string, string> = {};
   try {
     const p = new URL(url).searchParams;
-    for (const k of [...UTM, ...CLICK_IDS, 'ref']) {
-      const v = p.get(UTM.includes(k) ? `utm_${k}` : k);
-      if (v) o[k] = v;
+    for (const k of KEYS) {
+      const v = p.get(k);
+      if (v) o[k.replace('utm_', '')] = v;
     }
   } catch {}
   return o;
@@ -34,12 +42,9 @@ let first: Touch | undefined;
 
 /** The visitor's first touch, recorded the first time we see them. */
 export function firstTouch(): Touch {
-  if (!first) {
-    first = parse(get('tp_ft'));
-    if (!first?.at)
-      set('tp_ft', JSON.stringify((first = touch(clean(location.href), clean(document.referrer)))));
-  }
-  return first!;
+  first ||= getJSON('tp_ft');
+  if (!first?.at) setJSON('tp_ft', (first = touch(clean(location.href), clean(document.referrer))));
+  return first;
 }
 
 export function forgetTouch(): void {

@@ -4,39 +4,20 @@ import type { IngestReply } from '../../wire.ts';
 import { bytes, cfg, iso, log } from './config.ts';
 import { type Ev, MAX_CHARS, q, remove } from './queue.ts';
 
-export interface Reply {
-  /** 0: the request failed (network, CORS, aborted). */
-  status: number;
-  retryAfter?: string | null;
-  body?: IngestReply;
-  error?: unknown;
-}
+const url = () => cfg.api + '/v1/batch';
 
-const url = () => `${cfg.api}/v1/batch`;
-
-/** The one network call; never throws, reports the status (and the parsed reply) or the error. */
-export async function send(body: string, keepalive?: boolean): Promise<Reply> {
-  try {
-    const r = await fetch(url(), { method: 'POST', body, keepalive });
-    return {
-      status: r.status,
-      retryAfter: r.headers.get('retry-after'),
-      body: await r.json().catch(() => {}),
-    };
-  } catch (error) {
-    return { status: 0, error };
-  }
-}
+const post = (body: string, keepalive: boolean) => fetch(url(), { method: 'POST', body, keepalive });
 
 const envelope = (batch: Ev[]) => JSON.stringify({ writeKey: cfg.key, sentAt: iso(), batch });
 
+let flying: string[] = []; // messageIds in the one request in flight, whose reply this page will read
+
 /** The oldest events not yet on their way that fit in `max` bytes (the queue's cap keeps them in one batch). */
-function pick(max: number, skip: Set<string>): Ev[] {
+function pick(max: number): Ev[] {
   let n = 200; // the envelope
-  return q.filter((e) => !skip.has(e.messageId) && (n += bytes(JSON.stringify(e)) + 1) <= max);
+  return q.filter((e) => !flying.includes(e.messageId) && (n += bytes(JSON.stringify(e)) + 1) <= max);
 }
 
-const flying = new Set<string>(); // in a request whose reply this page will read
 let hidden = 0; // a beacon went out since the page was last visible (pagehide and visibilitychange both come)
 let busy: Promise<void> | 0 = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -54,46 +35,44 @@ export function flush(): Promise<void> {
 }
 
 async function go(): Promise<void> {
-  const batch = pick(MAX_CHARS, flying);
+  const batch = pick(MAX_CHARS);
   if (!batch.length) return;
-  const ids = batch.map((e) => e.messageId);
-  for (const id of ids) flying.add(id);
+  const ids = (flying = batch.map((e) => e.messageId));
   const body = envelope(batch);
-  const r = await send(body, bytes(body) < 6e4); // keepalive requests share a 64 KB budget
-  for (const id of ids) flying.delete(id);
-  const s = r.status;
-  const results = r.body?.results;
-  let done: unknown[] = [];
-  if (Array.isArray(results)) {
-    // accepted, duplicate and rejected alike: a rejected event would be rejected again
-    done = results.map((x) => {
-      if (x.status === 'rejected') log('rejected', x);
-      return ids[x.index];
-    });
-  } else if (s && s < 500 && s !== 408 && s !== 429) {
-    // 2xx without a body: delivered; 4xx (401 key, 403 origin, 413 size...): would fail again, drop
-    if (s > 299) log('dropped', s);
-    done = ids;
-  }
-  remove(done as string[]);
+  let s = 0; // stays 0 when the request failed (network, CORS, aborted)
+  let after: string | null = null;
+  let results: IngestReply['results'] | undefined;
+  try {
+    const r = await post(body, bytes(body) < 6e4); // keepalive requests share a 64 KB budget
+    s = r.status;
+    after = r.headers.get('retry-after');
+    results = (await r.json().catch(() => {}))?.results; // no body (204) is no reply
+  } catch {}
+  flying = [];
+  remove(
+    Array.isArray(results)
+      ? // accepted, duplicate and rejected alike: a rejected event would be rejected again
+        results.map((x) => (x.status === 'rejected' && log('rejected', x), ids[x.index]))
+      : // 2xx without a body: delivered; 4xx (401 key, 403 origin, 413 size...): would fail again, drop
+        s && s < 500 && s !== 408 && s !== 429
+        ? (s > 299 && log('dropped', s), ids)
+        : [],
+  );
   // network error, 408, 429, 5xx, or a reply that left events out: keep them and retry later
-  if (done.filter(Boolean).length < ids.length) retry(r.retryAfter);
-  else {
+  if (q.some((e) => ids.includes(e.messageId))) {
+    backoff = Math.min(6e4, backoff * 2 || 1e3);
+    // full backoff halved plus jitter, or Retry-After (seconds or an HTTP date) if that is later
+    const ms = Math.max(
+      backoff / 2 + (Math.random() * backoff) / 2,
+      (after && (+after * 1e3 || Date.parse(after) - Date.now())) || 0,
+    );
+    until = Date.now() + ms;
+    clearTimeout(timer);
+    timer = setTimeout(flush, ms);
+  } else {
     backoff = until = 0;
     if (q.length) soon(); // more than one request's worth was queued
   }
-}
-
-function retry(after?: string | null) {
-  backoff = Math.min(6e4, backoff * 2 || 1e3);
-  // full backoff halved plus jitter, or Retry-After (seconds or an HTTP date) if that is later
-  const ms = Math.max(
-    backoff / 2 + (Math.random() * backoff) / 2,
-    (after && (+after * 1e3 || Date.parse(after) - Date.now())) || 0,
-  );
-  until = Date.now() + ms;
-  clearTimeout(timer);
-  timer = setTimeout(flush, ms);
 }
 
 /** Schedules a flush after ~1 s of quiet, at once when 20 events wait; a pending retry keeps its time. */
@@ -115,11 +94,11 @@ export function online(): void {
  */
 export function hide(): void {
   if (hidden++) return;
-  const batch = pick(6e4, flying);
+  const batch = pick(6e4);
   if (!batch.length) return;
   const body = envelope(batch);
   // sendBeacon refuses (false) when over its quota: then fetch with keepalive
-  if (!navigator.sendBeacon(url(), new Blob([body], { type: 'text/plain' }))) send(body, true);
+  if (!navigator.sendBeacon(url(), new Blob([body], { type: 'text/plain' }))) post(body, true).catch(log);
 }
 
 /** Visible again: whatever the beacon carried is still unconfirmed, so send it the ordinary way. */
