@@ -57,7 +57,9 @@ describe('npm run touchpoint', { timeout: 30_000 }, () => {
   it('refuses a missing origin with a JSON error and exit code 2', async () => {
     const res = await touchpoint('site', 'add', '--name', 'No origin');
     expect(res.code).toBe(2);
-    expect(JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{'))!).error.message).toContain('--origin');
+    expect(JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{'))!).error.message).toContain(
+      '--origin',
+    );
     expect(res.stdout.trim()).toBe('');
   });
 });

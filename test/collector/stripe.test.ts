@@ -48,35 +48,32 @@ const state = async () => ({
 
 const paidInvoice = () => stripeEvent('invoice.paid', invoice());
 
+const TYPES: [string, Record<string, unknown>, string, string][] = [
+  ['invoice.created', invoice({ status: 'draft', amount_paid: 0, paid: false }), 'Invoice Created', 'lead'],
+  ['invoice.finalized', invoice({ status: 'open', amount_paid: 0, paid: false }), 'Invoice Created', 'lead'],
+  ['invoice.paid', invoice(), 'Invoice Paid', 'customer'],
+  [
+    'invoice.payment_failed',
+    invoice({ status: 'open', amount_paid: 0, paid: false }),
+    'Payment Failed',
+    'lead',
+  ],
+  ['invoice.voided', invoice({ status: 'void', amount_paid: 0, paid: false }), 'Invoice Voided', 'lead'],
+  ['checkout.session.completed', checkoutSession(), 'Payment Succeeded', 'customer'],
+  ['charge.succeeded', charge(), 'Payment Succeeded', 'customer'],
+  [
+    'charge.failed',
+    charge({ status: 'failed', paid: false, failure_message: 'Your card was declined.' }),
+    'Payment Failed',
+    'lead',
+  ],
+  ['charge.refunded', charge({ amount_refunded: 4900, refunded: true }), 'Refund Issued', 'lead'],
+  ['customer.created', customer(), 'Billing Customer Updated', 'lead'],
+  ['customer.updated', customer({ name: 'Ada King' }), 'Billing Customer Updated', 'lead'],
+];
+
 describe('every handled Stripe event type updates the matched profile', () => {
-  it.each([
-    ['invoice.created', invoice({ status: 'draft', amount_paid: 0, paid: false }), 'Invoice Created', 'lead'],
-    [
-      'invoice.finalized',
-      invoice({ status: 'open', amount_paid: 0, paid: false }),
-      'Invoice Created',
-      'lead',
-    ],
-    ['invoice.paid', invoice(), 'Invoice Paid', 'customer'],
-    [
-      'invoice.payment_failed',
-      invoice({ status: 'open', amount_paid: 0, paid: false }),
-      'Payment Failed',
-      'lead',
-    ],
-    ['invoice.voided', invoice({ status: 'void', amount_paid: 0, paid: false }), 'Invoice Voided', 'lead'],
-    ['checkout.session.completed', checkoutSession(), 'Payment Succeeded', 'customer'],
-    ['charge.succeeded', charge(), 'Payment Succeeded', 'customer'],
-    [
-      'charge.failed',
-      charge({ status: 'failed', paid: false, failure_message: 'Your card was declined.' }),
-      'Payment Failed',
-      'lead',
-    ],
-    ['charge.refunded', charge({ amount_refunded: 4900, refunded: true }), 'Refund Issued', 'lead'],
-    ['customer.created', customer(), 'Billing Customer Updated', 'lead'],
-    ['customer.updated', customer({ name: 'Ada King' }), 'Billing Customer Updated', 'lead'],
-  ])('%s', async (type, object, name, stage) => {
+  it.each(TYPES)('%s', async (type, object, name, stage) => {
     const id = await visitor();
     const res = await deliver(h, stripeEvent(type, object));
     expect(res).toMatchObject({ status: 200, body: { received: true, profileId: id, matchedBy: 'email' } });
@@ -87,6 +84,29 @@ describe('every handled Stripe event type updates the matched profile', () => {
     expect(p.identifiers).toContainEqual({ kind: 'billing', value: 'cus_1' });
     if (stage === 'customer') expect(p.billing).toMatchObject({ revenue: { USD: 4900 }, payments: 1 });
     if (name === 'Payment Failed') expect(p.billing.failedPayments).toBe(1);
+  });
+});
+
+describe.each(TYPES)('%s: signature and replay', (type, object) => {
+  it.each([
+    ['a body changed by one byte', { tamper: (b: string) => b.replace('"object": "', '"object": "x') }],
+    ['a wrong secret', { secret: 'whsec_someone_else_entirely_1234' }],
+    ['a timestamp older than the 300 s tolerance', { timestamp: Math.floor(Date.now() / 1000) - 301 }],
+  ])('refuses %s with 400 and changes nothing', async (_name, opts) => {
+    await visitor();
+    const before = await state();
+    const res = await deliver(h, stripeEvent(type, object), opts);
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_signature' } } });
+    expect(await state()).toEqual(before);
+  });
+
+  it('processes a replayed event id once', async () => {
+    await visitor();
+    const e = stripeEvent(type, object);
+    expect((await deliver(h, e)).body.duplicate).toBeUndefined();
+    const after = await state();
+    expect((await deliver(h, e)).body).toMatchObject({ received: true, duplicate: true });
+    expect(await state()).toEqual(after);
   });
 });
 
@@ -420,8 +440,17 @@ describe('the Stripe secret through the admin API', () => {
       body: JSON.stringify({ secret: 'sk_live_x' }),
     });
     expect(bad).toMatchObject({ status: 400, body: { error: { field: 'secret' } } });
-    const anon = await h.app.request(`/api/sites/${h.site.id}/stripe`);
-    expect(anon.status).toBe(401);
+    for (const [path, method] of [
+      [`/api/sites/${h.site.id}/stripe`, 'GET'],
+      [`/api/sites/${h.site.id}/stripe`, 'PUT'],
+      ['/api/payments/unmatched', 'GET'],
+      ['/api/payments/x/attach', 'POST'],
+      ['/api/attribution', 'GET'],
+    ])
+      expect(
+        (await h.app.request(path, { method, headers: { 'Content-Type': 'application/json' } })).status,
+        `${method} ${path}`,
+      ).toBe(401);
     const missing = await h.api('/api/sites/nope/stripe');
     expect(missing.status).toBe(404);
   });
