@@ -1,5 +1,22 @@
 // The dashboard's only door to the admin API: same-origin JSON fetches, one error type, one 401 hook.
-import type { ApiErrorBody, ProfileReply, ProfilesReply, SiteSummary } from '../../wire.ts';
+import type {
+  ApiErrorBody,
+  AttributionReply,
+  ChatMessage,
+  ChatSettings,
+  FormDefinition,
+  FormInput,
+  StripeSettingsReply,
+  ConversationReply,
+  ConversationSummary,
+  InboxReply,
+  OverviewReply,
+  ProfileReply,
+  ProfileStatus,
+  ProfilesReply,
+  SiteSummary,
+  Stage,
+} from '../../wire.ts';
 
 export interface User {
   id: string;
@@ -26,7 +43,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
   /** The login form handles its own 401 (bad credentials) instead of being sent to the login page. */
@@ -97,17 +114,101 @@ export const api = {
   logout: () => request<void>('/api/logout', { method: 'POST' }),
   me: (signal?: AbortSignal) => request<{ user: User }>('/api/me', { signal }),
   sites: (signal?: AbortSignal) => request<{ sites: SiteSummary[] }>('/api/sites', { signal }),
-  profiles: (
-    params: { q?: string; site?: string; cursor?: string | null; limit?: number },
-    signal?: AbortSignal,
-  ) => {
+  profiles: (params: ProfileFilters & { cursor?: string | null; limit?: number }, signal?: AbortSignal) => {
     const search = new URLSearchParams();
     if (params.q) search.set('q', params.q);
     if (params.site) search.set('site', params.site);
+    if (params.stage) search.set('stage', params.stage);
+    if (params.status) search.set('status', params.status);
+    if (params.channel) search.set('channel', params.channel);
     if (params.cursor) search.set('cursor', params.cursor);
     search.set('limit', String(params.limit ?? 50));
     return request<ProfilesReply>(`/api/profiles?${search}`, { signal });
   },
   profile: (id: string, signal?: AbortSignal) =>
     request<ProfileReply>(`/api/profiles/${encodeURIComponent(id)}`, { signal }),
+  overview: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>
+    request<OverviewReply>(`/api/overview?${query(params)}`, { signal }),
+  attribution: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>
+    request<AttributionReply>(`/api/attribution?${query(params)}`, { signal }),
+  inbox: (signal?: AbortSignal) => request<InboxReply>('/api/inbox', { signal }),
+  conversation: (id: string, signal?: AbortSignal) =>
+    request<ConversationReply>(`/api/inbox/${encodeURIComponent(id)}`, { signal }),
+  reply: (id: string, text: string) =>
+    request<{ message: ChatMessage }>(`/api/inbox/${encodeURIComponent(id)}/messages`, {
+      method: 'POST',
+      body: { text },
+    }),
+  /** close, reopen or read (marks every visitor message read). */
+  conversationAction: (id: string, action: 'close' | 'reopen' | 'read') =>
+    request<{ conversation: ConversationSummary }>(`/api/inbox/${encodeURIComponent(id)}/${action}`, {
+      method: 'POST',
+    }),
+  assign: (id: string, userId: string | null) =>
+    request<{ conversation: ConversationSummary }>(`/api/inbox/${encodeURIComponent(id)}/assign`, {
+      method: 'POST',
+      body: { userId },
+    }),
+  forms: (siteId: string, signal?: AbortSignal) =>
+    request<{ forms: FormDefinition[] }>(`/api/sites/${encodeURIComponent(siteId)}/forms`, { signal }),
+  saveForm: (siteId: string, id: string | null, form: FormInput) =>
+    request<{ form: FormDefinition }>(
+      `/api/sites/${encodeURIComponent(siteId)}/forms${id ? `/${encodeURIComponent(id)}` : ''}`,
+      { method: id ? 'PUT' : 'POST', body: form },
+    ),
+  deleteForm: (siteId: string, id: string) =>
+    request<{ deleted: true }>(`/api/sites/${encodeURIComponent(siteId)}/forms/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+    }),
+  chatSettings: (siteId: string, signal?: AbortSignal) =>
+    request<{ chat: ChatSettings | null }>(`/api/sites/${encodeURIComponent(siteId)}/chat`, { signal }),
+  saveChatSettings: (siteId: string, chat: ChatSettings) =>
+    request<{ chat: ChatSettings }>(`/api/sites/${encodeURIComponent(siteId)}/chat`, {
+      method: 'PUT',
+      body: chat,
+    }),
+  stripe: (siteId: string, signal?: AbortSignal) =>
+    request<StripeSettingsReply>(`/api/sites/${encodeURIComponent(siteId)}/stripe`, { signal }),
+  saveStripe: (siteId: string, secret: string | null) =>
+    request<StripeSettingsReply>(`/api/sites/${encodeURIComponent(siteId)}/stripe`, {
+      method: 'PUT',
+      body: { secret },
+    }),
+  /** Merges `otherId` into `id`; answers with the surviving profile. */
+  merge: (id: string, otherId: string, reason: string) =>
+    request<ProfileReply>(`/api/profiles/${encodeURIComponent(id)}/merge`, {
+      method: 'POST',
+      body: { otherId, reason },
+    }),
+  /** Undoes a merge by revoking the link that caused it. */
+  revokeLink: (linkId: string, reason: string) =>
+    request<{ ok: true }>(`/api/links/${encodeURIComponent(linkId)}/revoke`, {
+      method: 'POST',
+      body: { reason },
+    }),
+  answerProposal: (linkId: string, accept: boolean) =>
+    request<{ ok: true }>(`/api/merge-proposals/${encodeURIComponent(linkId)}`, {
+      method: 'POST',
+      body: { accept },
+    }),
+  setStage: (id: string, stage: Stage, reason: string) =>
+    request<ProfileReply>(`/api/profiles/${encodeURIComponent(id)}/stage`, {
+      method: 'POST',
+      body: { stage, reason },
+    }),
 };
+
+export interface ProfileFilters {
+  q?: string;
+  site?: string;
+  stage?: Stage | '';
+  status?: ProfileStatus | '';
+  channel?: string;
+}
+
+/** A query string from the params that have a value. */
+function query(params: Record<string, string | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
+  return search.toString();
+}

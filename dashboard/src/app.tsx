@@ -3,11 +3,17 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, api, isAbort, setUnauthorizedHandler, type User } from './api.ts';
 import { ErrorNotice, Loading, PageTitle } from './components.tsx';
+import { unreadTotal, useInbox } from './inbox-store.ts';
+import { lazyPage } from './lazy.tsx';
 import { LoginPage, SetupPage } from './login.tsx';
+import { OverviewPage } from './overview.tsx';
 import { ProfilePage } from './profile.tsx';
 import { ProfilesPage } from './profiles.tsx';
 import { BASE, Link, loginHref, matchRoute, navigate, type Route, safeNext, useLocation } from './router.tsx';
 import { toApiError } from './use-request.ts';
+
+const InboxPage = lazyPage(() => import('./inbox.tsx').then((m) => m.InboxPage));
+const SettingsPage = lazyPage(() => import('./settings.tsx').then((m) => m.SettingsPage));
 
 export function App() {
   const { pathname, query } = useLocation();
@@ -73,19 +79,22 @@ export function App() {
   }
   return (
     <Shell user={user} route={route} onSignedOut={() => setUser(null)}>
-      <Page route={route} />
+      <Page route={route} user={user} />
     </Shell>
   );
 }
 
-function Page({ route }: { route: Route }) {
+function Page({ route, user }: { route: Route; user: User }) {
+  if (route.name === 'overview') return <OverviewPage />;
+  if (route.name === 'inbox') return <InboxPage id={route.id} user={user} />;
+  if (route.name === 'settings') return <SettingsPage section={route.section} />;
   if (route.name === 'profiles') return <ProfilesPage />;
   if (route.name === 'profile') return <ProfilePage key={route.id} id={route.id} />;
   return (
     <>
       <PageTitle title="Page not found">Page not found</PageTitle>
       <p>
-        There is no dashboard page at this address. <Link href={`${BASE}/`}>Go to profiles</Link>.
+        There is no dashboard page at this address. <Link href={`${BASE}/`}>Go to the overview</Link>.
       </p>
     </>
   );
@@ -104,7 +113,16 @@ function Shell({
 }) {
   const [loggingOut, setLoggingOut] = useState(false);
   const [logoutError, setLogoutError] = useState<ApiError | null>(null);
-  const onProfiles = route.name === 'profiles' || route.name === 'profile';
+  const section =
+    route.name === 'profile' ? 'profiles' : route.name === 'notFound' ? null : (route.name as string);
+  const nav: [string, string][] = [
+    ['overview', 'Overview'],
+    ['profiles', 'Profiles'],
+    ['inbox', 'Inbox'],
+    ['settings', 'Settings'],
+  ];
+  const inbox = useInbox();
+  const unread = unreadTotal(inbox.conversations);
 
   const logout = async () => {
     setLoggingOut(true);
@@ -131,11 +149,21 @@ function Shell({
             Touchpoint
           </Link>
           <ul class="nav-links">
-            <li>
-              <Link href={`${BASE}/profiles`} aria-current={onProfiles ? 'page' : undefined}>
-                Profiles
-              </Link>
-            </li>
+            {nav.map(([name, label]) => (
+              <li key={name}>
+                <Link href={`${BASE}/${name}`} aria-current={section === name ? 'page' : undefined}>
+                  {label}
+                  {name === 'inbox' && unread ? (
+                    <>
+                      <span class="count" aria-hidden="true">
+                        {unread}
+                      </span>
+                      <span class="visually-hidden"> ({unread} unread)</span>
+                    </>
+                  ) : null}
+                </Link>
+              </li>
+            ))}
           </ul>
           <div class="account">
             <span class="account-email" title={user.email}>

@@ -107,3 +107,58 @@ export function safeHref(url: unknown): string | null {
     return null;
   }
 }
+
+/** An amount in its currency when we know it ("€1,200.00"), else as a plain number. */
+export function formatMoney(amount: number, currency: string | null | undefined): string {
+  if (currency && /^[A-Z]{3}$/.test(currency)) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount);
+    } catch {
+      // An unknown code: fall through to the number and the code.
+    }
+  }
+  const n = amount.toLocaleString(undefined, { maximumFractionDigits: 2 });
+  return currency ? `${n} ${currency}` : n;
+}
+
+/** A touch's channel in one line, with what the touch said: "Email · newsletter / email / spring". */
+export function channelLabel(touch: TouchSummary | null | undefined): string {
+  if (!touch) return 'Direct';
+  const detail = touchLabel(touch);
+  if (!touch.channel) return detail;
+  return detail === touch.channel || detail === 'Direct' ? touch.channel : `${touch.channel} · ${detail}`;
+}
+
+/** Whole days between two moments, for "last seen 3 days ago" style reasons. */
+export function daysBetween(fromIso: string, to: number = Date.now()): number {
+  const t = Date.parse(fromIso);
+  return Number.isNaN(t) ? 0 : Math.floor((to - t) / 86_400_000);
+}
+
+/** Minor units (what the collector stores) as money: 12000 EUR → "€120.00", 500 JPY → "¥500". */
+export function formatMinor(minor: number, currency: string): string {
+  let digits = 2;
+  try {
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
+  } catch {
+    // Unknown code: assume cents.
+  }
+  return formatMoney(minor / 10 ** digits, currency);
+}
+
+export const STATUS_LABEL = { active: 'Active', at_risk: 'At risk', churned: 'Churned' } as const;
+
+/** The channels of the collector's rule table (collector/identity/channels.ts), for the filter menus. */
+export const CHANNELS = [
+  'Direct',
+  'Organic Search',
+  'Paid Search',
+  'Organic Social',
+  'Paid Social',
+  'Email',
+  'Referral',
+  'Affiliate/Referral program',
+  'Other campaigns',
+] as const;

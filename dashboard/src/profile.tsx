@@ -1,22 +1,49 @@
-// One customer: who they are, how they first arrived, every identifier, and their timeline.
-import type { Identifier, ProfileDetail, TouchSummary } from '../../wire.ts';
-import { api } from './api.ts';
+// One customer: who they are, where they stand and why, how they arrived, what they paid, why their
+// identifiers are one person, and their journey; with merge, undo merge and stage override.
+import { useEffect, useState } from 'preact/hooks';
+import {
+  type Identifier,
+  type LinkSummary,
+  type ProfileDetail,
+  type ProfileReply,
+  type ProfileSummary,
+  STAGES,
+  type Stage,
+  type TimelineItem,
+  type TouchSummary,
+} from '../../wire.ts';
+import { type ApiError, api, isAbort } from './api.ts';
 import { ErrorNotice, Loading, PageTitle, RelativeTime, StageBadge, UrlText } from './components.tsx';
-import { formatExact, formatMoment, touchLabel, who } from './format.ts';
+import { ConfirmDialog } from './dialog.tsx';
+import {
+  channelLabel,
+  daysBetween,
+  formatExact,
+  formatMoment,
+  formatMinor,
+  formatMoney,
+  shortId,
+  STATUS_LABEL,
+  touchLabel,
+  who,
+} from './format.ts';
 import { profilesListHref } from './profiles.tsx';
-import { Link } from './router.tsx';
-import { Timeline } from './timeline.tsx';
-import { useRequest } from './use-request.ts';
+import { BASE, Link, navigate } from './router.tsx';
+import { amountOf, evidenceLabels, kindOf, methodOf, Timeline } from './timeline.tsx';
+import { toApiError, useRequest } from './use-request.ts';
 
 export function ProfilePage({ id }: { id: string }) {
   const [state, retry] = useRequest((signal) => api.profile(id, signal), [id]);
+  // A merge or stage change answers with the profile as it is now; shown without a reload.
+  const [fresh, setFresh] = useState<ProfileReply | null>(null);
+  useEffect(() => setFresh(null), [state]);
   const back = (
     <Link class="back-link" href={profilesListHref()}>
       <span aria-hidden="true">←</span> All profiles
     </Link>
   );
 
-  if (state.status === 'loading') {
+  if (state.status === 'loading' && !fresh) {
     return (
       <>
         {back}
@@ -46,37 +73,396 @@ export function ProfilePage({ id }: { id: string }) {
     );
   }
 
-  const { profile, timeline } = state.data;
-  const name = who(profile);
+  const data = fresh ?? (state.status === 'ready' ? state.data : null);
+  if (!data) return null;
+  const { profile, timeline } = data;
+  const changed = (reply: ProfileReply) => {
+    if (reply.profile.id !== id) navigate(`${BASE}/profiles/${encodeURIComponent(reply.profile.id)}`);
+    else setFresh(reply);
+  };
   return (
     <>
       {back}
-      <header class="profile-head">
-        <PageTitle title={name.label}>
-          <span class={name.anonymous ? 'anonymous' : undefined}>{name.label}</span>
-        </PageTitle>
-        <StageBadge stage={profile.stage} />
-      </header>
+      <ProfileHeader profile={profile} timeline={timeline} onChanged={changed} />
       <div class="profile-layout">
         <aside class="profile-facts" aria-label="About this profile">
           <Facts profile={profile} />
-          <section aria-labelledby="first-touch">
-            <h2 id="first-touch">First touch</h2>
-            <TouchFacts touch={profile.firstTouch} />
+          <section aria-labelledby="touches">
+            <h2 id="touches">Touches</h2>
+            <TouchFacts label="First touch" touch={profile.firstTouch} />
+            <TouchFacts label="Lead touch" touch={profile.leadTouch ?? null} />
+            <TouchFacts label="Last touch" touch={profile.lastTouch ?? null} />
+          </section>
+          {profile.billing?.list.length ? (
+            <section aria-labelledby="payments">
+              <h2 id="payments">Payments</h2>
+              <Payments profile={profile} />
+            </section>
+          ) : null}
+          <section aria-labelledby="stage-history">
+            <h2 id="stage-history">Stage history</h2>
+            <StageHistory profile={profile} />
           </section>
           <section aria-labelledby="identifiers">
             <h2 id="identifiers">Identifiers</h2>
             <Identifiers identifiers={profile.identifiers} />
           </section>
+          <section aria-labelledby="why-one">
+            <h2 id="why-one">Why is this one person?</h2>
+            <WhyOnePerson profile={profile} timeline={timeline} onUndone={retry} />
+          </section>
         </aside>
         <section class="profile-timeline" aria-labelledby="timeline">
           <h2 id="timeline">
-            Timeline <span class="muted">· {timeline.length.toLocaleString()} events, oldest first</span>
+            Journey <span class="muted">· {timeline.length.toLocaleString()} events, oldest first</span>
           </h2>
-          <Timeline items={timeline} />
+          <Timeline items={timeline} stages={profile.stageHistory} merges={profile.merges} />
         </section>
       </div>
     </>
+  );
+}
+
+/** Why the status is what it is; the thresholds are the collector's (STATUS_DAYS in identity/profile.ts). */
+function statusReason(profile: ProfileSummary): string {
+  const days = daysBetween(profile.lastSeen);
+  const seen = days === 0 ? 'seen today' : `last seen ${days} ${days === 1 ? 'day' : 'days'} ago`;
+  if (profile.status === 'churned') return `${seen}: churned after 90 days without a visit`;
+  if (profile.status === 'at_risk') return `${seen}: at risk after 30 days without a visit`;
+  return `${seen} (at risk after 30 days without a visit)`;
+}
+
+interface Revenue {
+  text: string;
+  count: number;
+  method: string | null;
+}
+
+/**
+ * Revenue, payment count and preferred method: the collector's billing summary when it sends one, else
+ * added up from the payment events on the journey.
+ */
+export function revenueOf(profile: ProfileDetail, timeline: TimelineItem[]): Revenue | null {
+  const billing = profile.billing;
+  if (billing) {
+    if (!billing.payments) return null;
+    const parts = Object.entries(billing.revenue).map(([currency, minor]) => formatMinor(minor, currency));
+    return { text: parts.join(' + ') || '—', count: billing.payments, method: billing.preferredMethod };
+  }
+  let total = 0;
+  let count = 0;
+  const currencies = new Set<string | null>();
+  const methods = new Map<string, number>();
+  for (const item of timeline) {
+    const kind = kindOf(item);
+    if (kind !== 'payment' && kind !== 'refund') continue;
+    const money = amountOf(item.properties);
+    if (kind === 'payment') {
+      count++;
+      const method = methodOf(item.properties);
+      if (method) methods.set(method, (methods.get(method) ?? 0) + 1);
+    }
+    if (money) {
+      total += kind === 'refund' ? -money.amount : money.amount;
+      currencies.add(money.currency);
+    }
+  }
+  if (!count) return null;
+  const method = [...methods].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  const currency = currencies.size === 1 ? [...currencies][0] : null;
+  return { text: formatMoney(total, currency), count, method };
+}
+
+function ProfileHeader({
+  profile,
+  timeline,
+  onChanged,
+}: {
+  profile: ProfileDetail;
+  timeline: TimelineItem[];
+  onChanged: (reply: ProfileReply) => void;
+}) {
+  const name = who(profile);
+  const [dialog, setDialog] = useState<'stage' | 'merge' | null>(null);
+  const history = profile.stageHistory ?? [];
+  const reason = [...history].reverse().find((h) => h.stage === profile.stage && !h.skipped);
+  const revenue = revenueOf(profile, timeline);
+  const status = profile.status ?? 'active';
+  const parts = Object.entries(profile.scoreParts ?? {}).filter(([, v]) => v);
+  return (
+    <header class="profile-header">
+      <div class="profile-head">
+        <PageTitle title={name.label}>
+          <span class={name.anonymous ? 'anonymous' : undefined}>{name.label}</span>
+        </PageTitle>
+        <div class="profile-actions">
+          <button type="button" class="button button-small" onClick={() => setDialog('stage')}>
+            Change stage
+          </button>
+          <button type="button" class="button button-small" onClick={() => setDialog('merge')}>
+            Merge with…
+          </button>
+        </div>
+      </div>
+      {profile.name && profile.email ? <p class="profile-sub">{profile.name}</p> : null}
+      <dl class="headline" aria-label="Summary">
+        <div>
+          <dt>Stage</dt>
+          <dd>
+            <StageBadge stage={profile.stage} />
+            {reason ? (
+              <span class="headline-why">{reason.manual ? reason.rule : `because: ${reason.rule}`}</span>
+            ) : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <span class={`status status-${status}`}>{STATUS_LABEL[status]}</span>
+            <span class="headline-why">{statusReason(profile)}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Score</dt>
+          <dd>
+            <strong>{(profile.leadScore ?? 0).toLocaleString()}</strong>
+            {parts.length ? (
+              <span class="headline-why">{parts.map(([k, v]) => `${k} ${v}`).join(' · ')}</span>
+            ) : null}
+          </dd>
+        </div>
+        <div>
+          <dt>First touch</dt>
+          <dd>{profile.firstTouch ? channelLabel(profile.firstTouch) : 'Not recorded'}</dd>
+        </div>
+        {revenue ? (
+          <div>
+            <dt>Revenue</dt>
+            <dd>
+              <strong>{revenue.text}</strong>
+              <span class="headline-why">
+                {revenue.count} {revenue.count === 1 ? 'payment' : 'payments'}
+                {revenue.method ? ` · mostly ${revenue.method}` : ''}
+              </span>
+            </dd>
+          </div>
+        ) : null}
+      </dl>
+      {profile.billing?.atRisk ? (
+        <p class="warnings" role="note">
+          Payment overdue: the next one was expected{' '}
+          {profile.billing.nextExpectedAt ? formatMoment(profile.billing.nextExpectedAt) : 'earlier'}.
+        </p>
+      ) : null}
+      {profile.warnings?.length ? (
+        <ul class="warnings" aria-label="Identity warnings">
+          {profile.warnings.map((w, i) => (
+            <li key={i}>
+              <strong>{w.kind}</strong> <code>{w.value}</code>: {w.reason}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {dialog === 'stage' ? (
+        <StageDialog profile={profile} onClose={() => setDialog(null)} onChanged={onChanged} />
+      ) : null}
+      {dialog === 'merge' ? (
+        <MergeDialog profile={profile} onClose={() => setDialog(null)} onChanged={onChanged} />
+      ) : null}
+    </header>
+  );
+}
+
+function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = async <T,>(action: () => Promise<T>, done: (value: T) => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const value = await action();
+      setBusy(false);
+      done(value);
+    } catch (err) {
+      setBusy(false);
+      setError(toApiError(err));
+    }
+  };
+  return { busy, error, run, setError };
+}
+
+function StageDialog({
+  profile,
+  onClose,
+  onChanged,
+}: {
+  profile: ProfileDetail;
+  onClose: () => void;
+  onChanged: (reply: ProfileReply) => void;
+}) {
+  const [stage, setStage] = useState<Stage>(profile.stage);
+  const [reason, setReason] = useState('');
+  const action = useAction();
+  return (
+    <ConfirmDialog
+      title="Change stage"
+      confirmLabel="Set stage"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onConfirm={() =>
+        action.run(
+          () => api.setStage(profile.id, stage, reason.trim()),
+          (reply) => {
+            onClose();
+            onChanged(reply);
+          },
+        )
+      }
+    >
+      <p>
+        A stage set by hand is kept until later evidence moves the profile past it. The reason is shown in the
+        stage history.
+      </p>
+      <label class="field">
+        Stage
+        <select value={stage} onChange={(e) => setStage(e.currentTarget.value as Stage)}>
+          {STAGES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        Reason
+        <textarea
+          required
+          maxLength={500}
+          rows={2}
+          value={reason}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+      </label>
+    </ConfirmDialog>
+  );
+}
+
+function MergeDialog({
+  profile,
+  onClose,
+  onChanged,
+}: {
+  profile: ProfileDetail;
+  onClose: () => void;
+  onChanged: (reply: ProfileReply) => void;
+}) {
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState<ProfileSummary[] | null>(null);
+  const [searchError, setSearchError] = useState<ApiError | null>(null);
+  const [other, setOther] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
+  const action = useAction();
+  useEffect(() => {
+    const text = q.trim();
+    if (!text) {
+      setFound(null);
+      return;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api.profiles({ q: text, site: profile.siteId, limit: 10 }, controller.signal).then(
+        (reply) => {
+          setSearchError(null);
+          setFound(reply.profiles.filter((p) => p.id !== profile.id));
+        },
+        (err) => {
+          if (!isAbort(err)) setSearchError(toApiError(err));
+        },
+      );
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [q]);
+  const chosen = found?.find((p) => p.id === other);
+  return (
+    <ConfirmDialog
+      title="Merge with another profile"
+      confirmLabel="Merge"
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onConfirm={() => {
+        if (!other) {
+          action.setError(toApiError(new Error('Choose the profile to merge into this one.')));
+          return;
+        }
+        action.run(
+          () => api.merge(profile.id, other, reason.trim()),
+          (reply) => {
+            onClose();
+            onChanged(reply);
+          },
+        );
+      }}
+    >
+      <p>
+        The other profile's identifiers and events join <strong>{who(profile).label}</strong>. The merge is
+        recorded with your reason and can be undone under “Why is this one person?”.
+      </p>
+      <label class="field">
+        Find the other profile
+        <input
+          type="search"
+          placeholder="Email, name or id"
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
+      </label>
+      {searchError ? <ErrorNotice error={searchError} /> : null}
+      {found ? (
+        found.length ? (
+          <fieldset class="choices">
+            <legend class="visually-hidden">Profile to merge</legend>
+            {found.map((p) => (
+              <label key={p.id} class="choice">
+                <input
+                  type="radio"
+                  name="other"
+                  value={p.id}
+                  checked={other === p.id}
+                  onChange={() => setOther(p.id)}
+                />
+                <span>
+                  {who(p).label} <StageBadge stage={p.stage} />
+                  <span class="muted">
+                    {' '}
+                    · {p.eventCount} events · {touchLabel(p.firstTouch)}
+                  </span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        ) : (
+          <p class="muted" role="status">
+            No other profile matches.
+          </p>
+        )
+      ) : null}
+      <label class="field">
+        Reason
+        <textarea
+          required
+          maxLength={500}
+          rows={2}
+          value={reason}
+          placeholder={chosen ? `Same person as ${who(chosen).label}` : ''}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+      </label>
+    </ConfirmDialog>
   );
 }
 
@@ -101,63 +487,149 @@ function Facts({ profile }: { profile: ProfileDetail }) {
         <dt>Events</dt>
         <dd>{profile.eventCount.toLocaleString()}</dd>
       </div>
-      {profile.name && profile.email ? (
+      {profile.company ? (
         <div>
-          <dt>Name</dt>
-          <dd>{profile.name}</dd>
+          <dt>Company</dt>
+          <dd>{profile.company}</dd>
+        </div>
+      ) : null}
+      {profile.phone ? (
+        <div>
+          <dt>Phone</dt>
+          <dd>{profile.phone}</dd>
+        </div>
+      ) : null}
+      {profile.referredBy ? (
+        <div>
+          <dt>Referred by</dt>
+          <dd>
+            <code>{profile.referredBy}</code>
+          </dd>
         </div>
       ) : null}
     </dl>
   );
 }
 
-function TouchFacts({ touch }: { touch: TouchSummary | null }) {
-  if (!touch) return <p class="muted">Direct — no source, campaign or referrer recorded.</p>;
-  const rows: [string, string | null][] = [
-    ['Source', touch.source],
-    ['Medium', touch.medium],
-    ['Campaign', touch.campaign],
-  ];
+function TouchFacts({ label, touch }: { label: string; touch: TouchSummary | null }) {
   return (
-    <>
-      <p class="touch-summary">{touchLabel(touch)}</p>
-      <dl class="facts">
-        {rows.map(([label, value]) =>
-          value ? (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd>{value}</dd>
+    <details class="touch" open={label === 'First touch'}>
+      <summary>
+        <span class="touch-label">{label}</span>{' '}
+        <span class="touch-summary">{touch ? channelLabel(touch) : '—'}</span>
+      </summary>
+      {touch ? (
+        <dl class="facts">
+          {touch.ruleId ? (
+            <div>
+              <dt>Channel rule</dt>
+              <dd>
+                <code>{touch.ruleId}</code>
+              </dd>
             </div>
-          ) : null,
-        )}
-        <div>
-          <dt>Referrer</dt>
-          <dd>
-            {touch.referrer ? <UrlText url={touch.referrer} /> : <span class="muted">none (direct)</span>}
-          </dd>
-        </div>
-        <div>
-          <dt>Landing page</dt>
-          <dd>
-            <UrlText url={touch.landingUrl} />
-          </dd>
-        </div>
-        {touch.at ? (
+          ) : null}
           <div>
-            <dt>When</dt>
+            <dt>Referrer</dt>
             <dd>
-              <time dateTime={touch.at} title={formatExact(touch.at)}>
-                {formatMoment(touch.at)}
-              </time>
+              {touch.referrer ? <UrlText url={touch.referrer} /> : <span class="muted">none (direct)</span>}
             </dd>
           </div>
-        ) : null}
-      </dl>
+          <div>
+            <dt>Landing page</dt>
+            <dd>
+              <UrlText url={touch.landingUrl} />
+            </dd>
+          </div>
+          {Object.entries(touch.clickIds ?? {}).map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>
+                <code>{v}</code>
+              </dd>
+            </div>
+          ))}
+          {touch.at ? (
+            <div>
+              <dt>When</dt>
+              <dd>
+                <time dateTime={touch.at} title={formatExact(touch.at)}>
+                  {formatMoment(touch.at)}
+                </time>
+              </dd>
+            </div>
+          ) : null}
+        </dl>
+      ) : (
+        <p class="muted">Not recorded yet.</p>
+      )}
+    </details>
+  );
+}
+
+function Payments({ profile }: { profile: ProfileDetail }) {
+  const billing = profile.billing!;
+  return (
+    <>
+      <ul class="payments">
+        {billing.list.map((p) => (
+          <li key={p.id} class={p.voided ? 'voided' : undefined}>
+            <span class="payment-amount">
+              {p.amount !== null && p.currency ? formatMinor(p.amount, p.currency) : '—'}
+            </span>
+            <span class="muted">
+              <time dateTime={p.at}>{formatMoment(p.at)}</time>
+              {p.method ? ` · ${p.method}` : ''}
+              {p.voided
+                ? ' · refunded'
+                : p.refunded && p.currency
+                  ? ` · ${formatMinor(p.refunded, p.currency)} refunded`
+                  : ''}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <p class="muted note">
+        {billing.averageIntervalDays !== null
+          ? `Pays every ${billing.averageIntervalDays} days on average. `
+          : ''}
+        {billing.nextExpectedAt ? `Next payment expected ${formatMoment(billing.nextExpectedAt)}. ` : ''}
+        {billing.failedPayments
+          ? `${billing.failedPayments} failed ${billing.failedPayments === 1 ? 'payment' : 'payments'}.`
+          : ''}
+      </p>
     </>
   );
 }
 
-const KIND_LABEL: Record<Identifier['kind'], string> = {
+function StageHistory({ profile }: { profile: ProfileDetail }) {
+  const history = profile.stageHistory ?? [];
+  if (!history.length) return <p class="muted">No stage recorded yet.</p>;
+  return (
+    <ol class="stage-history">
+      {history.map((h, i) => (
+        <li key={i} class={h.skipped ? 'skipped' : undefined}>
+          <StageBadge stage={h.stage} />
+          <span>
+            {h.skipped ? 'skipped — ' : ''}
+            {h.rule}
+            <span class="muted">
+              {' '}
+              · <time dateTime={h.at}>{formatMoment(h.at)}</time>
+            </span>
+            {h.messageId ? (
+              <>
+                {' '}
+                · <a href={`#event-${h.messageId}`}>evidence</a>
+              </>
+            ) : null}
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export const KIND_LABEL: Record<Identifier['kind'], string> = {
   email: 'Email',
   user: 'User id',
   anonymous: 'Anonymous id',
@@ -171,10 +643,241 @@ function Identifiers({ identifiers }: { identifiers: Identifier[] }) {
     <ul class="identifiers">
       {identifiers.map((identifier) => (
         <li key={`${identifier.kind}:${identifier.value}`}>
-          <span class="identifier-kind">{KIND_LABEL[identifier.kind] ?? identifier.kind}</span>
+          <span class="identifier-kind">
+            {KIND_LABEL[identifier.kind] ?? identifier.kind}
+            {identifier.verified ? ' · verified' : ''}
+            {identifier.shared ? ' · shared, links nothing' : ''}
+          </span>
           <code class="identifier-value">{identifier.value}</code>
         </li>
       ))}
     </ul>
+  );
+}
+
+function IdentifierText({ identifier }: { identifier: Identifier }) {
+  return (
+    <span class="link-end">
+      <span class="identifier-kind">{KIND_LABEL[identifier.kind] ?? identifier.kind}</span>{' '}
+      <code>{identifier.value}</code>
+    </span>
+  );
+}
+
+/** The chain of active links that joins this profile's identifiers, each with its rule and evidence. */
+function WhyOnePerson({
+  profile,
+  timeline,
+  onUndone,
+}: {
+  profile: ProfileDetail;
+  timeline: TimelineItem[];
+  onUndone: () => void;
+}) {
+  const links = profile.links ?? [];
+  const evidence = evidenceLabels(timeline);
+  // A link that joined two profiles undoes a merge; one inside a single profile just unlinks.
+  const merged = new Set((profile.merges ?? []).filter((m) => !m.undoneAt).map((m) => m.linkId));
+  const active = links.filter((l) => l.status === 'active' && !l.revokedAt);
+  const proposals = links.filter((l) => l.status === 'proposal' && !l.revokedAt);
+  const others = links.filter((l) => !active.includes(l) && !proposals.includes(l));
+  const [undo, setUndo] = useState<LinkSummary | null>(null);
+  const [answer, setAnswer] = useState<{ link: LinkSummary; accept: boolean } | null>(null);
+  return (
+    <>
+      {active.length ? (
+        <ol class="links" aria-label="Active links">
+          {active.map((l) => (
+            <li key={l.id} class="link">
+              <div class="link-pair">
+                <IdentifierText identifier={l.a} />
+                <span aria-hidden="true" class="link-join">
+                  ⟷
+                </span>
+                <span class="visually-hidden"> linked to </span>
+                <IdentifierText identifier={l.b} />
+              </div>
+              <p class="link-why">
+                Rule <strong>{l.rule}</strong>
+                {l.verified ? ' (verified)' : ''}
+                {l.decision === 'manual' ? ` · by hand${l.reason ? `: ${l.reason}` : ''}` : ''} · evidence{' '}
+                <a href={`#event-${l.messageId}`} title={l.messageId}>
+                  {evidence.get(l.messageId) ?? `event ${shortId(l.messageId)}`}
+                </a>{' '}
+                · <time dateTime={l.at}>{formatMoment(l.at)}</time>
+              </p>
+              <button
+                type="button"
+                class="button button-small"
+                aria-label={`${merged.has(l.id) ? 'Undo merge' : 'Unlink'}: unlink ${l.a.value} from ${l.b.value}`}
+                onClick={() => setUndo(l)}
+              >
+                {merged.has(l.id) ? 'Undo merge' : 'Unlink'}
+              </button>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p class="muted">
+          {profile.identifiers.length > 1
+            ? 'No active links are recorded for these identifiers.'
+            : 'One identifier only: nothing was linked.'}
+        </p>
+      )}
+      {proposals.length ? (
+        <div class="proposals">
+          <h3>Proposed merges</h3>
+          <ul class="links">
+            {proposals.map((l) => (
+              <li key={l.id} class="link link-proposal">
+                <div class="link-pair">
+                  <IdentifierText identifier={l.a} />
+                  <span aria-hidden="true" class="link-join">
+                    ?
+                  </span>
+                  <span class="visually-hidden"> may be the same person as </span>
+                  <IdentifierText identifier={l.b} />
+                </div>
+                <p class="link-why">
+                  Rule <strong>{l.rule}</strong>: {l.reason ?? 'needs a decision'}
+                </p>
+                <div class="link-buttons">
+                  <button
+                    type="button"
+                    class="button button-small"
+                    onClick={() => setAnswer({ link: l, accept: true })}
+                  >
+                    Accept merge
+                  </button>
+                  <button
+                    type="button"
+                    class="button button-small"
+                    onClick={() => setAnswer({ link: l, accept: false })}
+                  >
+                    Reject
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {others.length ? (
+        <details class="links-other">
+          <summary>
+            {others.length} {others.length === 1 ? 'link' : 'links'} not joining (conflict, blocked or undone)
+          </summary>
+          <ul class="links">
+            {others.map((l) => (
+              <li key={l.id} class="link">
+                <div class="link-pair">
+                  <IdentifierText identifier={l.a} />
+                  <span aria-hidden="true" class="link-join">
+                    ⨯
+                  </span>
+                  <IdentifierText identifier={l.b} />
+                </div>
+                <p class="link-why">
+                  <strong>{l.revokedAt ? 'undone' : l.status}</strong>:{' '}
+                  {l.revokedReason ?? l.reason ?? l.rule}
+                </p>
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      {undo ? (
+        <UndoDialog link={undo} merge={merged.has(undo.id)} onClose={() => setUndo(null)} onDone={onUndone} />
+      ) : null}
+      {answer ? <ProposalDialog {...answer} onClose={() => setAnswer(null)} onDone={onUndone} /> : null}
+    </>
+  );
+}
+
+function ProposalDialog({
+  link,
+  accept,
+  onClose,
+  onDone,
+}: {
+  link: LinkSummary;
+  accept: boolean;
+  onClose: () => void;
+  onDone: () => void;
+}) {
+  const action = useAction();
+  return (
+    <ConfirmDialog
+      title={accept ? 'Accept the proposed merge' : 'Reject the proposed merge'}
+      confirmLabel={accept ? 'Accept merge' : 'Reject'}
+      danger={!accept}
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onConfirm={() =>
+        action.run(
+          () => api.answerProposal(link.id, accept),
+          () => {
+            onClose();
+            onDone();
+          },
+        )
+      }
+    >
+      <p>
+        {accept
+          ? `The profiles holding ${link.a.value} and ${link.b.value} become one. It can be undone later.`
+          : `${link.a.value} and ${link.b.value} stay apart; the proposal is not asked again.`}
+      </p>
+    </ConfirmDialog>
+  );
+}
+
+function UndoDialog({
+  link,
+  merge,
+  onClose,
+  onDone,
+}: {
+  link: LinkSummary;
+  merge: boolean;
+  onClose: () => void;
+  onDone: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  const action = useAction();
+  return (
+    <ConfirmDialog
+      title={merge ? 'Undo merge' : 'Unlink identifiers'}
+      confirmLabel={merge ? 'Undo merge' : 'Unlink'}
+      danger
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onConfirm={() =>
+        action.run(
+          () => api.revokeLink(link.id, reason.trim()),
+          () => {
+            onClose();
+            onDone();
+          },
+        )
+      }
+    >
+      <p>
+        The link between <code>{link.a.value}</code> and <code>{link.b.value}</code> is revoked. If nothing
+        else joins them, the profile splits in two, each keeping its own events.
+      </p>
+      <label class="field">
+        Reason
+        <textarea
+          required
+          maxLength={500}
+          rows={2}
+          value={reason}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+      </label>
+    </ConfirmDialog>
   );
 }

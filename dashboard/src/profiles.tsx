@@ -1,10 +1,11 @@
-// The home page: every profile, most recently seen first, with search, a site filter and "Load more".
+// Every profile, most recently seen first: search, filters (site, stage, status, channel) kept in the URL,
+// "Load more" paging, sorting of the loaded rows, and a CSV export of exactly what is shown.
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ProfileSummary } from '../../wire.ts';
-import { type ApiError, api, isAbort } from './api.ts';
+import { PROFILE_STATUSES, type ProfileStatus, type ProfileSummary, STAGES, type Stage } from '../../wire.ts';
+import { type ApiError, api, isAbort, type ProfileFilters } from './api.ts';
 import { ErrorNotice, Loading, PageTitle, RelativeTime, StageBadge } from './components.tsx';
-import { touchLabel, who } from './format.ts';
+import { CHANNELS, STATUS_LABEL, touchLabel, who } from './format.ts';
 import { Onboarding } from './onboarding.tsx';
 import { BASE, Link, navigate, useLocation } from './router.tsx';
 import { toApiError, useRequest } from './use-request.ts';
@@ -12,12 +13,105 @@ import { toApiError, useRequest } from './use-request.ts';
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 300;
 
-function listHref(q: string, site: string): string {
+interface ListParams extends ProfileFilters {
+  sort?: SortKey | '';
+  dir?: 'asc' | 'desc' | '';
+}
+
+function listHref(params: ListParams): string {
   const search = new URLSearchParams();
-  if (q) search.set('q', q);
-  if (site) search.set('site', site);
+  for (const key of ['q', 'site', 'stage', 'status', 'channel', 'sort', 'dir'] as const) {
+    const value = params[key];
+    if (value) search.set(key, value);
+  }
   const s = search.toString();
   return `${BASE}/profiles${s ? `?${s}` : ''}`;
+}
+
+function pick<T extends string>(value: string | null, allowed: readonly T[]): T | '' {
+  return value && allowed.includes(value as T) ? (value as T) : '';
+}
+
+type SortKey = 'who' | 'stage' | 'status' | 'channel' | 'score' | 'lastSeen' | 'events';
+const SORT_KEYS: SortKey[] = ['who', 'stage', 'status', 'channel', 'score', 'lastSeen', 'events'];
+
+const sortValue: Record<SortKey, (p: ProfileSummary) => string | number> = {
+  who: (p) => who(p).label.toLowerCase(),
+  stage: (p) => STAGES.indexOf(p.stage),
+  status: (p) => PROFILE_STATUSES.indexOf(p.status ?? 'active'),
+  channel: (p) => (p.channel ?? '').toLowerCase(),
+  score: (p) => p.leadScore ?? 0,
+  lastSeen: (p) => Date.parse(p.lastSeen) || 0,
+  events: (p) => p.eventCount,
+};
+
+/** The loaded rows in the chosen order; ties keep the server's order (most recently seen first). */
+export function sortProfiles(
+  profiles: ProfileSummary[],
+  key: SortKey | '',
+  dir: 'asc' | 'desc' | '',
+): ProfileSummary[] {
+  if (!key) return profiles;
+  const value = sortValue[key];
+  const sign = dir === 'asc' ? 1 : -1;
+  return profiles
+    .map((p, i) => ({ p, i, v: value(p) }))
+    .sort((a, b) => (a.v < b.v ? -sign : a.v > b.v ? sign : a.i - b.i))
+    .map((x) => x.p);
+}
+
+/** One CSV line per shown profile, in the shown order (RFC 4180 quoting). */
+export function profilesCsv(profiles: ProfileSummary[]): string {
+  const head = [
+    'id',
+    'email',
+    'name',
+    'user_id',
+    'stage',
+    'status',
+    'channel',
+    'first_touch',
+    'score',
+    'first_seen',
+    'last_seen',
+    'events',
+  ];
+  const cell = (v: unknown) => {
+    const text = v === null || v === undefined ? '' : String(v);
+    // A leading = + - @ would run as a formula in a spreadsheet: prefix it with a quote.
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const rows = profiles.map((p) =>
+    [
+      p.id,
+      p.email,
+      p.name,
+      p.userId,
+      p.stage,
+      p.status ?? '',
+      p.channel ?? '',
+      p.firstTouch ? touchLabel(p.firstTouch) : '',
+      p.leadScore ?? 0,
+      p.firstSeen,
+      p.lastSeen,
+      p.eventCount,
+    ]
+      .map(cell)
+      .join(','),
+  );
+  return [head.join(','), ...rows].join('\r\n') + '\r\n';
+}
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 // The profile page's back link returns to the list as the user left it (search and filter kept).
@@ -37,6 +131,14 @@ export function ProfilesPage() {
   const { query, href } = useLocation();
   const q = (query.get('q') ?? '').trim();
   const site = query.get('site') ?? '';
+  const stage = pick<Stage>(query.get('stage'), STAGES);
+  const status = pick<ProfileStatus>(query.get('status'), PROFILE_STATUSES);
+  const channel = query.get('channel') ?? '';
+  const sort = pick(query.get('sort'), SORT_KEYS);
+  const dir = pick(query.get('dir'), ['asc', 'desc'] as const);
+  const filters = { q, site, stage, status, channel };
+  const params: ListParams = { ...filters, sort, dir };
+  const filtered = !!(stage || status || channel);
   lastListHref = href;
 
   const [text, setText] = useState(q);
@@ -47,9 +149,12 @@ export function ProfilesPage() {
   // Typing updates ?q= once the user pauses; replaceState so each keystroke is not a history entry.
   useEffect(() => {
     if (text.trim() === q) return;
-    const timer = setTimeout(() => navigate(listHref(text.trim(), site), { replace: true }), SEARCH_DELAY_MS);
+    const timer = setTimeout(
+      () => navigate(listHref({ ...params, q: text.trim() }), { replace: true }),
+      SEARCH_DELAY_MS,
+    );
     return () => clearTimeout(timer);
-  }, [text, q, site]);
+  }, [text, q, site, stage, status, channel, sort, dir]);
 
   const [sites] = useRequest((signal) => api.sites(signal), []);
   const [list, setList] = useState<ListState>({
@@ -72,7 +177,7 @@ export function ProfilesPage() {
     more.current?.abort();
     setMoreState({ loading: false, error: null });
     setList((prev) => ({ ...prev, loading: true, error: null }));
-    api.profiles({ q, site, limit: PAGE_SIZE }, controller.signal).then(
+    api.profiles({ ...filters, limit: PAGE_SIZE }, controller.signal).then(
       (reply) =>
         setList({ profiles: reply.profiles, nextCursor: reply.nextCursor, loading: false, error: null }),
       (err) => {
@@ -80,14 +185,14 @@ export function ProfilesPage() {
       },
     );
     return () => controller.abort();
-  }, [q, site, attempt]);
+  }, [q, site, stage, status, channel, attempt]);
 
   const loadMore = () => {
     if (!list.nextCursor || moreState.loading) return;
     const controller = new AbortController();
     more.current = controller;
     setMoreState({ loading: true, error: null });
-    api.profiles({ q, site, cursor: list.nextCursor, limit: PAGE_SIZE }, controller.signal).then(
+    api.profiles({ ...filters, cursor: list.nextCursor, limit: PAGE_SIZE }, controller.signal).then(
       (reply) => {
         setList((prev) => {
           // New events can move a profile between pages; show each profile once.
@@ -111,7 +216,9 @@ export function ProfilesPage() {
   }, [list.profiles]);
 
   const siteList = sites.status === 'ready' ? sites.data.sites : [];
-  const { profiles } = list;
+  const profiles = list.profiles && sortProfiles(list.profiles, sort, dir);
+  const setFilter = (change: Partial<ListParams>) =>
+    navigate(listHref({ ...params, q: text.trim(), ...change }), { replace: true });
 
   return (
     <>
@@ -122,7 +229,7 @@ export function ProfilesPage() {
             class="filters"
             onSubmit={(e) => {
               e.preventDefault();
-              navigate(listHref(text.trim(), site), { replace: true });
+              setFilter({});
             }}
           >
             <label class="field field-inline">
@@ -138,10 +245,7 @@ export function ProfilesPage() {
             {siteList.length > 1 ? (
               <label class="field field-inline">
                 <span class="visually-hidden">Site</span>
-                <select
-                  value={site}
-                  onChange={(e) => navigate(listHref(q, e.currentTarget.value), { replace: true })}
-                >
+                <select value={site} onChange={(e) => setFilter({ site: e.currentTarget.value })}>
                   <option value="">All sites</option>
                   {siteList.map((s) => (
                     <option key={s.id} value={s.id}>
@@ -151,6 +255,42 @@ export function ProfilesPage() {
                 </select>
               </label>
             ) : null}
+            <label class="field field-inline">
+              <span class="visually-hidden">Stage</span>
+              <select value={stage} onChange={(e) => setFilter({ stage: e.currentTarget.value as Stage })}>
+                <option value="">All stages</option>
+                {STAGES.map((s) => (
+                  <option key={s} value={s}>
+                    {s[0].toUpperCase() + s.slice(1)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label class="field field-inline">
+              <span class="visually-hidden">Status</span>
+              <select
+                value={status}
+                onChange={(e) => setFilter({ status: e.currentTarget.value as ProfileStatus })}
+              >
+                <option value="">Any status</option>
+                {PROFILE_STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {STATUS_LABEL[s]}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label class="field field-inline">
+              <span class="visually-hidden">Channel</span>
+              <select value={channel} onChange={(e) => setFilter({ channel: e.currentTarget.value })}>
+                <option value="">All channels</option>
+                {CHANNELS.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
           </form>
         </search>
       </div>
@@ -164,12 +304,24 @@ export function ProfilesPage() {
         ) : profiles.length === 0 ? (
           list.loading ? (
             <Loading label="Searching…" />
-          ) : q ? (
+          ) : q || filtered ? (
             <div class="empty">
-              <h2>Nothing matched “{q}”</h2>
-              <p>No profile has an email, name or id containing that text.</p>
-              <button type="button" class="button" onClick={() => setText('')}>
-                Clear search
+              <h2>{q ? `Nothing matched “${q}”` : 'No profile matches these filters'}</h2>
+              <p>
+                {q
+                  ? 'No profile has an email, name or id containing that text'
+                  : 'No profile has this stage, status and channel together'}
+                {q && filtered ? ' with these filters.' : '.'}
+              </p>
+              <button
+                type="button"
+                class="button"
+                onClick={() => {
+                  setText('');
+                  setFilter({ q: '', stage: '', status: '', channel: '' });
+                }}
+              >
+                {filtered ? 'Clear search and filters' : 'Clear search'}
               </button>
             </div>
           ) : (
@@ -177,12 +329,39 @@ export function ProfilesPage() {
           )
         ) : (
           <>
-            <p class="muted result-count" role="status">
-              {list.loading
-                ? 'Updating…'
-                : `${profiles.length}${list.nextCursor ? '+' : ''} ${profiles.length === 1 ? 'profile' : 'profiles'}${q ? ` matching “${q}”` : ''}`}
-            </p>
-            <ProfileTable profiles={profiles} stale={list.loading} tableRef={table} />
+            <div class="table-tools">
+              <p class="muted result-count" role="status">
+                {list.loading
+                  ? 'Updating…'
+                  : `${profiles.length}${list.nextCursor ? '+' : ''} ${profiles.length === 1 ? 'profile' : 'profiles'}${q ? ` matching “${q}”` : ''}${sort && list.nextCursor ? ' · sorted among those loaded' : ''}`}
+              </p>
+              <button
+                type="button"
+                class="button button-small"
+                onClick={() =>
+                  download(
+                    `touchpoint-profiles-${new Date().toISOString().slice(0, 10)}.csv`,
+                    profilesCsv(profiles),
+                  )
+                }
+              >
+                Export CSV
+              </button>
+            </div>
+            <ProfileTable
+              profiles={profiles}
+              stale={list.loading}
+              tableRef={table}
+              sort={sort}
+              dir={dir}
+              onSort={(key) =>
+                setFilter(
+                  sort === key
+                    ? { sort: key, dir: dir === 'asc' ? 'desc' : 'asc' }
+                    : { sort: key, dir: key === 'who' || key === 'channel' ? 'asc' : 'desc' },
+                )
+              }
+            />
             {list.nextCursor || moreState.error ? (
               <div class="load-more">
                 {moreState.error ? <ErrorNotice error={moreState.error} /> : null}
@@ -206,32 +385,59 @@ export function ProfilesPage() {
   );
 }
 
+const COLUMNS: { key: SortKey; label: string; num?: boolean }[] = [
+  { key: 'who', label: 'Who' },
+  { key: 'stage', label: 'Stage' },
+  { key: 'status', label: 'Status' },
+  { key: 'channel', label: 'First touch' },
+  { key: 'score', label: 'Score', num: true },
+  { key: 'lastSeen', label: 'Last seen' },
+  { key: 'events', label: 'Events', num: true },
+];
+
 function ProfileTable({
   profiles,
   stale,
   tableRef,
+  sort,
+  dir,
+  onSort,
 }: {
   profiles: ProfileSummary[];
   stale: boolean;
   tableRef: RefObject<HTMLTableElement | null>;
+  sort: SortKey | '';
+  dir: 'asc' | 'desc' | '';
+  onSort: (key: SortKey) => void;
 }) {
   return (
     <table ref={tableRef} class={`profiles${stale ? ' stale' : ''}`}>
-      <caption class="visually-hidden">Profiles, most recently seen first</caption>
+      <caption class="visually-hidden">
+        Profiles,{' '}
+        {sort ? `sorted by ${COLUMNS.find((c) => c.key === sort)?.label}` : 'most recently seen first'}
+      </caption>
       <thead>
         <tr>
-          <th scope="col">Who</th>
-          <th scope="col">Stage</th>
-          <th scope="col">First touch</th>
-          <th scope="col">Last seen</th>
-          <th scope="col" class="num">
-            Events
-          </th>
+          {COLUMNS.map((col) => {
+            const active = sort === col.key;
+            const order = active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined;
+            return (
+              <th key={col.key} scope="col" class={col.num ? 'num' : undefined} aria-sort={order}>
+                <button type="button" class="sort" onClick={() => onSort(col.key)}>
+                  {col.label}
+                  <span aria-hidden="true" class="sort-mark">
+                    {active ? (dir === 'asc' ? '▲' : '▼') : ''}
+                  </span>
+                </button>
+              </th>
+            );
+          })}
         </tr>
       </thead>
       <tbody>
         {profiles.map((profile) => {
           const name = who(profile);
+          const status = profile.status ?? 'active';
           return (
             <tr key={profile.id}>
               <th scope="row" class="who">
@@ -245,8 +451,17 @@ function ProfileTable({
               <td class="stage">
                 <StageBadge stage={profile.stage} />
               </td>
+              <td class={`status status-${status}`} data-label="Status">
+                {STATUS_LABEL[status]}
+              </td>
               <td class="source" data-label="First touch">
-                {touchLabel(profile.firstTouch)}
+                {profile.channel ? <span class="channel">{profile.channel}</span> : null}
+                {touchLabel(profile.firstTouch) !== profile.channel ? (
+                  <span class="touch-detail">{touchLabel(profile.firstTouch)}</span>
+                ) : null}
+              </td>
+              <td class="num score" data-label="Score">
+                {(profile.leadScore ?? 0).toLocaleString()}
               </td>
               <td class="seen" data-label="Last seen">
                 <RelativeTime iso={profile.lastSeen} />

@@ -8,14 +8,20 @@ export const BASE = '/app';
 export type Route =
   | { name: 'login' }
   | { name: 'setup' }
+  | { name: 'overview' }
   | { name: 'profiles' }
   | { name: 'profile'; id: string }
+  | { name: 'inbox'; id: string | null }
+  | { name: 'settings'; section: string | null }
   | { name: 'notFound' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = path.split('/').filter(Boolean);
-  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'profiles')) return { name: 'profiles' };
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'overview')) return { name: 'overview' };
+  if (parts.length === 1 && parts[0] === 'profiles') return { name: 'profiles' };
+  if (parts[0] === 'inbox' && parts.length <= 2) return { name: 'inbox', id: parts[1] ?? null };
+  if (parts[0] === 'settings' && parts.length <= 2) return { name: 'settings', section: parts[1] ?? null };
   if (parts.length === 1 && parts[0] === 'login') return { name: 'login' };
   if (parts.length === 1 && parts[0] === 'setup') return { name: 'setup' };
   if (parts.length === 2 && parts[0] === 'profiles') {
@@ -88,7 +94,7 @@ export function Link({ href, ...rest }: LinkProps) {
 /** The login page link that brings the user back to where a 401 found them. */
 export function loginHref(next: string = location.pathname + location.search): string {
   const route = matchRoute(location.pathname);
-  if (route.name === 'login' || route.name === 'setup' || next === `${BASE}/` || next === `${BASE}/profiles`)
+  if (route.name === 'login' || route.name === 'setup' || next === `${BASE}/` || next === `${BASE}/overview`)
     return `${BASE}/login`;
   return `${BASE}/login?next=${encodeURIComponent(next)}`;
 }

@@ -43,8 +43,8 @@ async function openPage(viewport = LAPTOP): Promise<{ page: Page; problems: stri
 }
 
 async function signIn(page: Page) {
-  await page.goto(`${collector.url}/app/`);
-  await page.waitForURL(/\/app\/login$/);
+  await page.goto(`${collector.url}/app/profiles`);
+  await page.waitForURL(/\/app\/login/);
   await page.getByLabel('Email').fill(collector.admin.email);
   await page.getByLabel('Password').fill(collector.admin.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -184,9 +184,9 @@ describe('dashboard', () => {
     expect(await rows.nth(0).textContent()).toContain('newsletter / email / spring');
     expect(await rows.nth(1).textContent()).toContain('Anonymous');
     expect(await rows.nth(1).textContent()).toContain('news.ycombinator.com');
-    await page.screenshot({ path: screenshotPath('dashboard-profiles-1280'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard-first-list-1280'), fullPage: true });
     await page.setViewportSize(PHONE);
-    await page.screenshot({ path: screenshotPath('dashboard-profiles-390'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard-first-list-390'), fullPage: true });
     await page.setViewportSize(LAPTOP);
 
     // Search is debounced into ?q= and filters the rows.
@@ -202,7 +202,7 @@ describe('dashboard', () => {
     await page.getByRole('link', { name: 'ada@example.com' }).click();
     await page.waitForURL(/\/app\/profiles\/[^/?]+$/);
     await page.getByRole('heading', { level: 1, name: 'ada@example.com' }).waitFor();
-    const timeline = page.locator('.timeline li');
+    const timeline = page.locator('.timeline li:not(.event-stage):not(.event-merge)');
     await expect.poll(() => timeline.count()).toBe(6);
     const texts = await timeline.allTextContents();
     expect(texts[0]).toContain('Viewed “Shop — Home”');
@@ -216,9 +216,9 @@ describe('dashboard', () => {
     const facts = await page.locator('.profile-facts').textContent();
     expect(facts).toContain('anon-ada-0001');
     expect(facts).toContain('newsletter');
-    await page.screenshot({ path: screenshotPath('dashboard-profile-1280'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard-first-profile-1280'), fullPage: true });
     await page.setViewportSize(PHONE);
-    await page.screenshot({ path: screenshotPath('dashboard-profile-390'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard-first-profile-390'), fullPage: true });
 
     await page.getByRole('link', { name: 'All profiles' }).click();
     await expect.poll(() => rows.count()).toBe(2);

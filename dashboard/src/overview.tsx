@@ -1,0 +1,304 @@
+// The morning page: for a date range, the lifecycle funnel with stage-to-stage conversion, the median time
+// between stages, new leads and customers per day, and which first clicks end in payments.
+import { useState } from 'preact/hooks';
+import type { AttributionModel, AttributionRow, OverviewReply, SiteSummary } from '../../wire.ts';
+import { api } from './api.ts';
+import { DailyChart } from './chart.tsx';
+import { ErrorNotice, Loading, PageTitle, StageBadge } from './components.tsx';
+import { formatMinor } from './format.ts';
+import { Onboarding } from './onboarding.tsx';
+import { BASE, Link, navigate, useLocation } from './router.tsx';
+import { type RequestState, useRequest } from './use-request.ts';
+
+const DAY = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const PRESETS = [7, 30, 90, 365];
+
+function validDay(value: string | null): string | null {
+  return value && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)) ? value : null;
+}
+
+function overviewHref(params: Record<string, string>): string {
+  const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+  const s = search.toString();
+  return `${BASE}/overview${s ? `?${s}` : ''}`;
+}
+
+const percent = (x: number | null) =>
+  x === null ? '—' : `${(x * 100).toLocaleString(undefined, { maximumFractionDigits: 1 })}%`;
+
+function daysText(days: number | null): string {
+  if (days === null) return '—';
+  if (days < 1) return `${Math.round(days * 24)} h`;
+  return `${days.toLocaleString(undefined, { maximumFractionDigits: 1 })} ${days === 1 ? 'day' : 'days'}`;
+}
+
+export function OverviewPage() {
+  const { query } = useLocation();
+  const today = isoDay(Date.now());
+  // A hand-edited URL with a bad date falls back to the default range instead of breaking the page.
+  const to = validDay(query.get('to')) ?? today;
+  const from = validDay(query.get('from')) ?? isoDay(Date.parse(to) - 29 * DAY);
+  const site = query.get('site') ?? '';
+  const [sites] = useRequest((signal) => api.sites(signal), []);
+  const [state, retry] = useRequest((signal) => api.overview({ from, to, site }, signal), [from, to, site]);
+  const [attribution, retryAttribution] = useRequest(
+    (signal) => api.attribution({ from, to, site }, signal),
+    [from, to, site],
+  );
+  const set = (change: Record<string, string>) =>
+    navigate(overviewHref({ from, to, site, ...change }), { replace: true });
+  const siteList = sites.status === 'ready' ? sites.data.sites : [];
+  const noEvents = siteList.length === 0 || siteList.every((s) => s.eventCount === 0);
+
+  return (
+    <>
+      <div class="page-head">
+        <PageTitle title="Overview">Overview</PageTitle>
+        <form class="range" aria-label="Date range" onSubmit={(e) => e.preventDefault()}>
+          <div class="presets" role="group" aria-label="Quick ranges">
+            {PRESETS.map((n) => {
+              const presetFrom = isoDay(Date.parse(today) - (n - 1) * DAY);
+              const current = to === today && from === presetFrom;
+              return (
+                <button
+                  key={n}
+                  type="button"
+                  class={`button button-small${current ? ' button-current' : ''}`}
+                  aria-pressed={current}
+                  onClick={() => set({ from: presetFrom, to: today })}
+                >
+                  {n === 365 ? '1 year' : `${n} days`}
+                </button>
+              );
+            })}
+          </div>
+          <label class="field field-inline">
+            From
+            <input
+              type="date"
+              value={from}
+              max={to}
+              onChange={(e) => e.currentTarget.value && set({ from: e.currentTarget.value })}
+            />
+          </label>
+          <label class="field field-inline">
+            To
+            <input
+              type="date"
+              value={to}
+              min={from}
+              onChange={(e) => e.currentTarget.value && set({ to: e.currentTarget.value })}
+            />
+          </label>
+          {siteList.length > 1 ? (
+            <label class="field field-inline">
+              Site
+              <select value={site} onChange={(e) => set({ site: e.currentTarget.value })}>
+                <option value="">All sites</option>
+                {siteList.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : null}
+        </form>
+      </div>
+      {state.status === 'loading' ? <Loading label="Loading overview…" /> : null}
+      {state.status === 'error' ? <ErrorNotice error={state.error} retry={retry} /> : null}
+      {state.status === 'ready' ? (
+        state.data.funnel[0].count === 0 && sites.status === 'ready' && noEvents ? (
+          <Onboarding
+            sites={sites as RequestState<{ sites: SiteSummary[] }>}
+            siteId={site}
+            onRecheck={retry}
+          />
+        ) : (
+          <Overview data={state.data} />
+        )
+      ) : null}
+      {state.status === 'ready' && !noEvents ? (
+        <Attribution state={attribution} retry={retryAttribution} />
+      ) : null}
+    </>
+  );
+}
+
+function Overview({ data }: { data: OverviewReply }) {
+  const reach = data.funnel[0].count;
+  return (
+    <div class="overview">
+      <section class="card" aria-labelledby="funnel-title">
+        <h2 id="funnel-title">
+          Funnel <span class="muted">· profiles first seen in the range, by the furthest stage reached</span>
+        </h2>
+        {reach === 0 ? (
+          <p class="muted">
+            No new visitors in this range. Choose a longer range, or{' '}
+            <Link href={`${BASE}/profiles`}>see all profiles</Link>.
+          </p>
+        ) : (
+          <ol class="funnel">
+            {data.funnel.map((step) => (
+              <li key={step.stage}>
+                <div class="funnel-label">
+                  <StageBadge stage={step.stage} />
+                  {step.conversion !== null ? (
+                    <span class="funnel-rate" title="Conversion from the stage before">
+                      {percent(step.conversion)} of the stage before
+                    </span>
+                  ) : null}
+                </div>
+                <div class="funnel-bar">
+                  <span
+                    class={`funnel-fill fill-${step.stage}`}
+                    style={{
+                      width: `${Math.max(reach ? (step.count / reach) * 100 : 0, step.count ? 1 : 0)}%`,
+                    }}
+                  />
+                </div>
+                <Link
+                  class="funnel-count"
+                  href={`${BASE}/profiles?stage=${step.stage}`}
+                  aria-label={`${step.count.toLocaleString()} profiles reached ${step.stage}`}
+                >
+                  {step.count.toLocaleString()}
+                </Link>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section class="card" aria-labelledby="times-title">
+        <h2 id="times-title">Median time between stages</h2>
+        <dl class="intervals">
+          {data.intervals.map((iv) => (
+            <div key={`${iv.from}-${iv.to}`}>
+              <dt>
+                <StageBadge stage={iv.from} /> <span aria-hidden="true">→</span>
+                <span class="visually-hidden"> to </span> <StageBadge stage={iv.to} />
+              </dt>
+              <dd>
+                <strong>{daysText(iv.medianDays)}</strong>
+                <span class="muted">
+                  {' '}
+                  · {iv.count.toLocaleString()} {iv.count === 1 ? 'profile' : 'profiles'}
+                </span>
+              </dd>
+            </div>
+          ))}
+        </dl>
+        <p class="muted note">
+          Qualified, retained and loyal have no maintained timestamps yet, so they are not timed here.
+        </p>
+      </section>
+      <section class="card card-wide" aria-labelledby="chart-title">
+        <h2 id="chart-title">New leads and customers per day</h2>
+        <DailyChart days={data.days} />
+      </section>
+    </div>
+  );
+}
+
+const MODELS: { key: AttributionModel; label: string }[] = [
+  { key: 'firstTouch', label: 'First touch' },
+  { key: 'leadTouch', label: 'Lead touch' },
+  { key: 'lastTouch', label: 'Last touch' },
+];
+
+function revenueText(revenue: Record<string, number>): string {
+  const parts = Object.entries(revenue)
+    .filter(([, v]) => v)
+    .map(([c, v]) => formatMinor(v, c));
+  return parts.length ? parts.join(' + ') : '—';
+}
+
+function Attribution({
+  state,
+  retry,
+}: {
+  state: RequestState<{ models: Record<AttributionModel, AttributionRow[]> }>;
+  retry: () => void;
+}) {
+  const [model, setModel] = useState<AttributionModel>('firstTouch');
+  return (
+    <section class="card attribution" aria-labelledby="attribution-title">
+      <div class="card-head">
+        <h2 id="attribution-title">First click to final payment</h2>
+        <label class="field field-inline">
+          <span class="visually-hidden">Credit revenue to</span>
+          <select value={model} onChange={(e) => setModel(e.currentTarget.value as AttributionModel)}>
+            {MODELS.map((m) => (
+              <option key={m.key} value={m.key}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {state.status === 'loading' ? <Loading label="Loading attribution…" /> : null}
+      {state.status === 'error' ? (
+        state.error.status === 404 ? (
+          <p class="muted">Attribution is not available on this server yet.</p>
+        ) : (
+          <ErrorNotice error={state.error} retry={retry} />
+        )
+      ) : null}
+      {state.status === 'ready' ? <AttributionTable rows={state.data.models[model] ?? []} /> : null}
+    </section>
+  );
+}
+
+function AttributionTable({ rows }: { rows: AttributionRow[] }) {
+  if (!rows.length) return <p class="muted">No visitors with a recorded touch in this range.</p>;
+  return (
+    <div class="table-scroll">
+      <table class="data">
+        <thead>
+          <tr>
+            <th scope="col">Channel</th>
+            <th scope="col">Campaign</th>
+            <th scope="col" class="num">
+              Visitors
+            </th>
+            <th scope="col" class="num">
+              Leads
+            </th>
+            <th scope="col" class="num">
+              Customers
+            </th>
+            <th scope="col" class="num">
+              Revenue
+            </th>
+            <th scope="col" class="num">
+              Conversion
+            </th>
+            <th scope="col" class="num">
+              Median days to pay
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.channel}|${r.campaign ?? ''}`}>
+              <th scope="row">{r.channel}</th>
+              <td>{r.campaign ?? <span class="muted">—</span>}</td>
+              <td class="num">{r.visitors.toLocaleString()}</td>
+              <td class="num">{r.leads.toLocaleString()}</td>
+              <td class="num">{r.customers.toLocaleString()}</td>
+              <td class="num">{revenueText(r.revenue)}</td>
+              <td class="num">{percent(r.customerRate)}</td>
+              <td class="num">
+                {r.medianDaysToFirstPayment === null
+                  ? '—'
+                  : r.medianDaysToFirstPayment.toLocaleString(undefined, { maximumFractionDigits: 1 })}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

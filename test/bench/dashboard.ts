@@ -1,0 +1,206 @@
+// `npm run bench:dashboard`: p50/p95 of every API call the dashboard makes, over a generated database of
+// 100,000 profiles and 1,000,000 events (BENCH_PROFILES scales it; 10 events per profile). Rows are written
+// directly in the shape the write path leaves them (profiles with their maintained columns, identities,
+// events), so the reads measured are the real routes through app.request: no network, no browser.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSite, createToken } from '../../collector/admin/accounts.ts';
+import { createApp } from '../../collector/app.ts';
+import { openDb } from '../../collector/db/client.ts';
+import { emptyProfile } from '../../collector/identity/profile.ts';
+import { createSiteCache } from '../../collector/ingest/sites.ts';
+import { createWriter } from '../../collector/ingest/writer.ts';
+import { STAGES } from '../../wire.ts';
+
+const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
+const EVENTS_PER_PROFILE = 10;
+const RUNS = Number(process.env.BENCH_RUNS ?? 60);
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'tp-bench-dash-'));
+// BENCH_DB=path keeps the generated database there and reuses it on the next run (for trying query plans).
+const keep = process.env.BENCH_DB;
+const reuse = !!keep && existsSync(keep);
+const db = await openDb(`file:${keep ?? join(dir, 'bench.db')}`);
+const site = reuse
+  ? { id: String((await db.execute('SELECT id FROM sites LIMIT 1')).rows[0].id) }
+  : (await createSite(db, 'Bench', ['https://shop.example'])).site;
+const { token } = await createToken(db, 'bench');
+
+const CHANNELS = ['Direct', 'Organic Search', 'Paid Search', 'Organic Social', 'Email', 'Referral'];
+// Share of profiles whose furthest stage is each of STAGES: most visitors stay anonymous.
+const STAGE_SHARE = [0.6, 0.25, 0.07, 0.05, 0.02, 0.01];
+let seed = 42;
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const now = Date.now();
+
+function stageOf(r: number): number {
+  let acc = 0;
+  for (let i = 0; i < STAGE_SHARE.length; i++) if (r < (acc += STAGE_SHARE[i])) return i;
+  return 0;
+}
+
+const started = performance.now();
+const CHUNK = 5_000;
+let emailed = reuse ? 'person1@example.com' : '';
+for (let base = 0; base < (reuse ? 0 : PROFILES); base += CHUNK) {
+  const profiles: unknown[][] = [];
+  const identities: unknown[][] = [];
+  const events: unknown[][] = [];
+  for (let i = base; i < Math.min(PROFILES, base + CHUNK); i++) {
+    const stage = stageOf(random());
+    const firstSeen = now - Math.floor(random() * 365 * DAY);
+    const lastSeen = Math.min(now, firstSeen + Math.floor(random() * 60 * DAY));
+    const channel = CHANNELS[i % CHANNELS.length];
+    const email = stage >= 1 ? `person${i}@example.com` : null;
+    if (email && !emailed) emailed = email;
+    const leadAt = stage >= 1 ? firstSeen + Math.floor(random() * 5 * DAY) : null;
+    const paidAt = stage >= 3 && leadAt ? leadAt + Math.floor(random() * 20 * DAY) : null;
+    const touch = { at: new Date(firstSeen).toISOString(), source: channel, channel, ruleId: 'bench' };
+    const state = {
+      ...emptyProfile(),
+      firstSeen,
+      lastSeen,
+      eventCount: EVENTS_PER_PROFILE,
+      lastKey: [lastSeen, ''],
+    };
+    profiles.push([
+      `p${i}`,
+      site.id,
+      email,
+      STAGES[stage],
+      JSON.stringify(touch),
+      firstSeen,
+      firstSeen,
+      lastSeen,
+      EVENTS_PER_PROFILE,
+      JSON.stringify(state),
+      channel,
+      stage * 10,
+      paidAt ? JSON.stringify({ USD: 4900 * (stage - 2) }) : null,
+      paidAt ? stage - 2 : 0,
+      paidAt,
+      leadAt,
+      leadAt ? channel : null,
+      lastSeen,
+      channel,
+    ]);
+    identities.push([site.id, `a:anon${i}`, `p${i}`, firstSeen, `c${i}`]);
+    if (email) identities.push([site.id, `e:${email}`, `p${i}`, firstSeen, `c${i}`]);
+    for (let e = 0; e < EVENTS_PER_PROFILE; e++) {
+      const ts = firstSeen + Math.floor(((lastSeen - firstSeen) * e) / EVENTS_PER_PROFILE);
+      const messageId = `m${i}-${e}`;
+      const body = {
+        type: 'page',
+        messageId,
+        anonymousId: `anon${i}`,
+        context: { page: { url: `https://shop.example/page/${e}`, title: `Page ${e}` } },
+      };
+      events.push([site.id, messageId, 'page', null, `a:anon${i}`, `anon${i}`, ts, ts, JSON.stringify(body)]);
+    }
+  }
+  const tx = await db.transaction('write');
+  try {
+    const run = async (table: string, columns: string[], rows: unknown[][]) => {
+      const per = Math.floor(30_000 / columns.length);
+      for (let i = 0; i < rows.length; i += per) {
+        const chunk = rows.slice(i, i + per);
+        await tx.execute({
+          sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ')}`,
+          args: chunk.flat() as never[],
+        });
+      }
+    };
+    await run(
+      'profiles',
+      [
+        'id',
+        'site_id',
+        'email',
+        'stage',
+        'first_touch',
+        'first_touch_at',
+        'first_seen',
+        'last_seen',
+        'event_count',
+        'state',
+        'channel',
+        'score',
+        'revenue',
+        'payment_count',
+        'first_payment_at',
+        'lead_at',
+        'lead_channel',
+        'last_touch_at',
+        'last_channel',
+      ],
+      profiles,
+    );
+    await run('identities', ['site_id', 'key', 'profile_id', 'created_at', 'cluster_id'], identities);
+    await run(
+      'events',
+      ['site_id', 'message_id', 'type', 'event', 'ident', 'anonymous_id', 'ts', 'received_at', 'body'],
+      events,
+    );
+    await tx.commit();
+  } finally {
+    tx.close();
+  }
+}
+await db.execute('ANALYZE');
+console.log(
+  `generated ${PROFILES.toLocaleString()} profiles and ${(PROFILES * EVENTS_PER_PROFILE).toLocaleString()} events in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
+
+const writer = createWriter(db, { delayMs: 2, maxEvents: 500, queueLimit: 10_000 });
+const app = createApp({ db, writer, sites: createSiteCache(db), distDir: join(dir, 'dist') });
+const headers = { Authorization: `Bearer ${token}` };
+const first = (await (await app.request('/api/profiles?limit=50', { headers })).json()) as {
+  nextCursor: string;
+};
+const today = new Date(now).toISOString().slice(0, 10);
+const daysAgo = (n: number) => new Date(now - n * DAY).toISOString().slice(0, 10);
+
+const CALLS: [string, string][] = [
+  ['profiles, first page', '/api/profiles?limit=50'],
+  ['profiles, next page', `/api/profiles?limit=50&cursor=${first.nextCursor}`],
+  ['profiles, stage=customer', '/api/profiles?limit=50&stage=customer'],
+  ['profiles, stage=loyal (1%)', '/api/profiles?limit=50&stage=loyal'],
+  ['profiles, channel=Email', '/api/profiles?limit=50&channel=Email'],
+  ['profiles, status=at_risk', '/api/profiles?limit=50&status=at_risk'],
+  ['profiles, search an email', `/api/profiles?limit=50&q=${encodeURIComponent(emailed)}`],
+  ['profiles, search with no match', '/api/profiles?limit=50&q=nobody-matches-this'],
+  ['profile p7 with timeline', '/api/profiles/p7'],
+  ['overview, 30 days', `/api/overview?from=${daysAgo(29)}&to=${today}`],
+  ['overview, 365 days', `/api/overview?from=${daysAgo(364)}&to=${today}`],
+  ['attribution, 30 days', `/api/attribution?from=${daysAgo(29)}&to=${today}`],
+  ['attribution, 365 days', `/api/attribution?from=${daysAgo(364)}&to=${today}`],
+  ['inbox', '/api/inbox'],
+  ['sites', '/api/sites'],
+];
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+console.log(`\n${'call'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}   target p95 < 100 ms`);
+let over = 0;
+for (const [label, path] of CALLS) {
+  const times: number[] = [];
+  let status = 0;
+  for (let r = 0; r < RUNS + 3; r++) {
+    const t = performance.now();
+    const res = await app.request(path, { headers });
+    await res.arrayBuffer();
+    status = res.status;
+    if (r >= 3) times.push(performance.now() - t); // the first runs warm caches and prepare statements
+  }
+  times.sort((a, b) => a - b);
+  const p95 = pct(times, 0.95);
+  if (p95 >= 100 || status !== 200) over++;
+  console.log(
+    `${label.padEnd(34)} ${pct(times, 0.5).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${status !== 200 ? `HTTP ${status}` : p95 < 100 ? 'ok' : 'OVER'}`,
+  );
+}
+await writer.close();
+db.close();
+rmSync(dir, { recursive: true, force: true });
+process.exitCode = over ? 1 : 0;

@@ -1,0 +1,140 @@
+// The overview in Chromium through the real API: the funnel with conversions, median times, the daily chart
+// and the date range in the URL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OverviewReply, WireEventInput } from '../../wire.ts';
+import { screenshotPath } from '../support/browser.ts';
+import {
+  type Harness,
+  messageId,
+  minutesAgo,
+  openPage,
+  send,
+  shootBoth,
+  signIn,
+  startHarness,
+} from './dashboard-support.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const DAY_MIN = 24 * 60;
+
+function visitor(n: number, daysAgo: number, lead: boolean): WireEventInput[] {
+  const anonymousId = `anon-ov-${n}`;
+  const at = minutesAgo(daysAgo * DAY_MIN);
+  const out: WireEventInput[] = [
+    {
+      type: 'page',
+      messageId: messageId(),
+      anonymousId,
+      timestamp: at,
+      context: {
+        page: { url: 'https://shop.example/', title: 'Home' },
+        firstTouch: {
+          at,
+          landingUrl: 'https://shop.example/?utm_source=google&utm_medium=cpc',
+          source: 'google',
+          medium: 'cpc',
+        },
+      },
+    },
+  ];
+  if (lead)
+    out.push({
+      type: 'identify',
+      messageId: messageId(),
+      anonymousId,
+      timestamp: minutesAgo(daysAgo * DAY_MIN - 120),
+      traits: { email: `v${n}@example.com` },
+    });
+  return out;
+}
+
+function payment(n: number, daysAgo: number): WireEventInput {
+  return {
+    type: 'track',
+    messageId: messageId(),
+    anonymousId: `anon-ov-${n}`,
+    event: 'Payment Succeeded',
+    timestamp: minutesAgo(daysAgo * DAY_MIN),
+    properties: { payment_id: `pi_${n}`, amount: 49, currency: 'USD', method: 'card' },
+  };
+}
+
+describe('dashboard overview', () => {
+  it('shows the funnel, the times between stages and the daily chart for a range', async () => {
+    // Ten visitors over the last ten days; six leave an email; two of those pay two days later.
+    const events: WireEventInput[] = [];
+    for (let n = 0; n < 10; n++) events.push(...visitor(n, 10 - n, n < 6));
+    await send(h.collector, events);
+    await send(h.collector, [payment(0, 8), payment(1, 7)], true);
+
+    const api = await h.collector.api<OverviewReply>('/api/overview');
+    expect(api.status).toBe(200);
+    // Stages are cumulative: the two customers count as qualified too (they are past it).
+    expect(api.body.funnel.map((s) => s.count)).toEqual([10, 6, 2, 2, 0, 0]);
+    expect(api.body.days).toHaveLength(30);
+
+    const { page, problems } = await openPage(h.browser);
+    await signIn(page, h.collector);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    const funnel = page.locator('.funnel li');
+    await expect.poll(() => funnel.count()).toBe(6);
+    expect(await funnel.nth(0).textContent()).toContain('10');
+    expect(await funnel.nth(1).textContent()).toContain('60% of the stage before');
+    expect(await funnel.nth(1).textContent()).toContain('6');
+    const times = await page.locator('.intervals').textContent();
+    expect(times).toMatch(/2 h/); // reach → lead: the email came two hours after the first visit
+    expect(times).toContain('2 profiles');
+    const chart = page.getByRole('img', { name: /New leads: 6, New customers: 2/ });
+    await chart.waitFor();
+    // First click to final payment: the Google Ads visitors, their leads, customers and revenue.
+    const paid = page.locator('.attribution tbody tr', { hasText: 'Paid Search' });
+    await paid.waitFor();
+    expect((await paid.locator('td').allTextContents()).slice(1, 5)).toEqual(['10', '6', '2', '$98.00']);
+    await shootBoth(page, 'dashboard-overview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: screenshotPath('dashboard-overview-dark-1280'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // A shorter range: the last 7 days (today and 6 before) hold visitors 4..9, two of them leads.
+    await page.getByRole('button', { name: '7 days' }).click();
+    await page.waitForURL(/from=\d{4}-\d\d-\d\d/);
+    await expect.poll(() => funnel.nth(0).textContent()).toContain('6');
+    expect(await funnel.nth(1).textContent()).toContain('33.3% of the stage before');
+    expect(await page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('true');
+    // A failing server shows its message and a way to try again.
+    let fail = true;
+    await page.route('**/api/overview?*', (route) =>
+      fail
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'busy', message: 'The server is busy, try again soon.' } }),
+          })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: '90 days' }).click();
+    await page.getByRole('alert').getByText('The server is busy, try again soon.').waitFor();
+    fail = false;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => funnel.count()).toBe(6);
+    await page.unroute('**/api/overview?*');
+    await page.getByRole('button', { name: '7 days' }).click();
+    await page.waitForURL(/from=\d{4}-\d\d-\d\d/);
+    await expect.poll(() => funnel.nth(0).textContent()).toContain('6');
+
+    // The funnel counts link to the profiles list filtered by stage.
+    await funnel.nth(1).getByRole('link').click();
+    await page.waitForURL(/\/app\/profiles\?stage=lead/);
+
+    // The one deliberate 503 is logged by Chromium; nothing else may be.
+    expect(problems.filter((p) => !p.includes('503'))).toEqual([]);
+    await page.context().close();
+  });
+});
