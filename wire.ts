@@ -744,3 +744,76 @@ export interface OverviewReply {
   /** New leads and new customers per day in the range (every day present, zeros included). */
   days: OverviewDay[];
 }
+
+// ---- Settings: sites, lifecycle and identity rules, users, API tokens (collector → dashboard) ----
+
+/** The editable part of a site's `sites.settings` JSON (`collector/identity/rules.ts` reads it). */
+export interface SiteRuleSettings {
+  /** Lead score weights and the `qualified` threshold. */
+  score: {
+    threshold: number;
+    pricingView: number;
+    session: number;
+    chat: number;
+    /** Weight per form kind; `default` for any other form. */
+    forms: Record<string, number>;
+  };
+  identity: {
+    /** Extra identifier values that never link (the built-in placeholders always apply). */
+    blockedValues: string[];
+    /** An identifier joining more profiles than this is quarantined as shared. */
+    sharedLimit: number;
+  };
+}
+
+/** GET/PUT /api/sites/:id/settings. */
+export interface SiteSettingsReply {
+  settings: SiteRuleSettings;
+  /** What applies when the site sets nothing, and the placeholders that are always blocked. */
+  defaults: SiteRuleSettings & { builtInBlockedValues: string[] };
+}
+
+/** POST /api/sites: the secret key and identity secret are shown this once. */
+export interface SiteCreatedReply {
+  site: SiteSummary;
+  secretKey: string;
+  identitySecret: string;
+}
+
+export interface UserSummary {
+  id: string;
+  email: string;
+  createdAt: string;
+}
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** POST /api/tokens: the token itself is shown this once. */
+export interface TokenCreatedReply {
+  token: TokenSummary;
+  secret: string;
+}
+
+// ---- Referrals (collector → dashboard) ----
+
+/** A referred visitor who became a lead, credited to the referrer (its `loyal` evidence). */
+export interface ProfileReferral {
+  /** The referred profile. */
+  profileId: string;
+  /** When the referred profile became a lead, and the event that made it one. */
+  at: string;
+  messageId: string;
+}
+
+// Declaration merging: these fields belong to ProfileDetail (GET /api/profiles/:id).
+export interface ProfileDetail {
+  /** The code to share as `?ref=CODE` (the profile's user id or profile id work too). */
+  referralCode?: string | null;
+  /** Credits as a referrer, earliest first. */
+  referrals?: ProfileReferral[];
+}

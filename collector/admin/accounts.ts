@@ -199,3 +199,92 @@ export async function consumeSetupToken(db: Db, token: string): Promise<boolean>
   });
   return rs.rows.length > 0 && Number(rs.rows[0].expires_at) > Date.now();
 }
+
+export async function findSiteById(db: Db, id: string): Promise<Site | null> {
+  const rs = await db.execute({
+    sql: 'SELECT id, name, site_key, origins, identity_secret, settings, created_at FROM sites WHERE id = ?',
+    args: [id],
+  });
+  return rs.rows[0] ? siteFromRow(rs.rows[0] as Record<string, unknown>) : null;
+}
+
+/** Changes a site's name and/or origins; false when there is no such site. */
+export async function updateSite(
+  db: Db,
+  id: string,
+  change: { name?: string; origins?: string[] },
+): Promise<boolean> {
+  const rs = await db.execute({
+    sql: 'UPDATE sites SET name = COALESCE(?, name), origins = COALESCE(?, origins) WHERE id = ? RETURNING id',
+    args: [change.name ?? null, change.origins ? JSON.stringify(change.origins) : null, id],
+  });
+  return rs.rows.length > 0;
+}
+
+/** Replaces the site's settings JSON; false when there is no such site. */
+export async function setSiteSettings(
+  db: Db,
+  id: string,
+  settings: Record<string, unknown>,
+): Promise<boolean> {
+  const rs = await db.execute({
+    sql: 'UPDATE sites SET settings = ? WHERE id = ? RETURNING id',
+    args: [JSON.stringify(settings), id],
+  });
+  return rs.rows.length > 0;
+}
+
+export async function listUsers(db: Db): Promise<(User & { createdAt: number })[]> {
+  const rs = await db.execute('SELECT id, email, created_at FROM users ORDER BY created_at, email');
+  return rs.rows.map((r) => ({ id: String(r.id), email: String(r.email), createdAt: Number(r.created_at) }));
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | null> {
+  const rs = await db.execute({
+    sql: 'SELECT id, email FROM users WHERE email = ?',
+    args: [email.trim().toLowerCase()],
+  });
+  const row = rs.rows[0];
+  return row ? { id: String(row.id), email: String(row.email) } : null;
+}
+
+/**
+ * Removes a user and their sessions unless they are the last one. The count is checked in the DELETE
+ * itself, so two concurrent removals cannot leave nobody able to sign in.
+ */
+export async function deleteUser(db: Db, id: string): Promise<'removed' | 'missing' | 'last'> {
+  const rs = await db.execute({
+    sql: 'DELETE FROM users WHERE id = ? AND (SELECT COUNT(*) FROM users) > 1 RETURNING id',
+    args: [id],
+  });
+  if (rs.rows.length > 0) {
+    await db.execute({ sql: 'DELETE FROM auth_sessions WHERE user_id = ?', args: [id] });
+    return 'removed';
+  }
+  const exists = await db.execute({ sql: 'SELECT 1 FROM users WHERE id = ?', args: [id] });
+  return exists.rows.length ? 'last' : 'missing';
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export async function listTokens(db: Db): Promise<TokenRow[]> {
+  const rs = await db.execute(
+    'SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at',
+  );
+  return rs.rows.map((r) => ({
+    id: String(r.id),
+    name: String(r.name),
+    createdAt: Number(r.created_at),
+    lastUsedAt: r.last_used_at == null ? null : Number(r.last_used_at),
+  }));
+}
+
+export async function deleteToken(db: Db, id: string): Promise<boolean> {
+  const rs = await db.execute({ sql: 'DELETE FROM api_tokens WHERE id = ? RETURNING id', args: [id] });
+  return rs.rows.length > 0;
+}

@@ -6,7 +6,15 @@ import { type MergeProposal, STAGES, type Stage } from '../../wire.ts';
 import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
 import { lifecycle, type ProfileState } from '../identity/profile.ts';
-import { linkFromRow, manualLink, pairOf, siteSettings, stitchEvents } from '../ingest/stitching.ts';
+import { referralEvidence } from '../identity/referrals.ts';
+import {
+  linkFromRow,
+  manualLink,
+  pairOf,
+  referralCredits,
+  siteSettings,
+  stitchEvents,
+} from '../ingest/stitching.ts';
 import { linkSummary, liveProfileRow } from './profiles.ts';
 
 async function inWrite<T>(db: Db, run: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -132,7 +140,9 @@ export async function setStage(db: Db, id: string, stage: Stage, reason: string)
       args: [String(row.id), String(row.site_id), stage, reason, now],
     });
     const state = JSON.parse(String(row.state)) as ProfileState;
-    const next = lifecycle(state, { stage, reason, at: now }).stage;
+    const id = String(row.id);
+    const credits = (await referralCredits(tx, String(row.site_id), [id])).get(id) ?? [];
+    const next = lifecycle(state, { stage, reason, at: now }, referralEvidence(id, credits)).stage;
     await tx.execute({ sql: 'UPDATE profiles SET stage = ? WHERE id = ?', args: [next, String(row.id)] });
     return next;
   });

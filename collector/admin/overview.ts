@@ -1,6 +1,6 @@
 // The overview's aggregates for a date range: the lifecycle funnel, median time between stages and new leads
-// and customers per day. Reads only maintained profile columns (stage, first_seen, lead_at, first_payment_at)
-// through covering indexes; never the events table. Medians come from per-hour histograms, so the database
+// and customers per day. Reads the funnel counts from the overview_days rollup and the other maintained profile
+// columns (first_seen, lead_at, first_payment_at) through covering indexes; never the events table. Medians come from per-hour histograms, so the database
 // returns a few hundred rows, not one per profile.
 import {
   type FunnelStep,
@@ -98,10 +98,12 @@ export async function overview(
     m.set(k, (m.get(k) ?? 0) + n);
   for (const siteId of siteIds) {
     const cohortArgs = [siteId, start, end];
-    // The cohort: profiles first seen in the range, counted by their current stage.
+    // The cohort: profiles first seen in the range, counted by their current stage, from the per-day counts
+    // that triggers on profiles maintain (overview_days; the range is whole UTC days).
     const byStage = await db.execute({
-      sql: `SELECT stage, COUNT(*) AS n FROM profiles WHERE ${COHORT} GROUP BY stage`,
-      args: cohortArgs,
+      sql: `SELECT stage, SUM(profiles) AS n FROM overview_days WHERE site_id = ? AND day >= ? AND day < ?
+            GROUP BY stage`,
+      args: [siteId, start / DAY, end / DAY],
     });
     for (const r of byStage.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
     for (const [i, iv] of INTERVALS.entries()) {

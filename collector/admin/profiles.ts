@@ -22,6 +22,7 @@ import {
   type StageOverride,
   statusAt,
 } from '../identity/profile.ts';
+import { profileReferrals } from '../ingest/stitching.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -120,6 +121,12 @@ export async function listProfiles(
       "(email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR user_id LIKE ? ESCAPE '\\' OR id = ?)",
     );
     args.push(like, like, like, query.q);
+    // Three characters or more: the trigram index (profiles_search) finds the candidates, a superset of the
+    // LIKE matches (it folds case beyond ASCII), and the LIKE above keeps exactly those. Shorter text scans.
+    if ([...query.q].length >= 3) {
+      where.push('(rowid IN (SELECT rowid FROM profiles_search WHERE profiles_search MATCH ?) OR id = ?)');
+      args.push(`"${query.q.replaceAll('"', '""')}"`, query.q);
+    }
   }
   if (query.stage) {
     where.push('stage = ?');
@@ -319,7 +326,8 @@ async function profileExtras(
       });
     }
   }
-  const history = state ? lifecycle(state, override).history : [];
+  const referral = await profileReferrals(db, siteId, profileId, keys);
+  const history = state ? lifecycle(state, override, referral.evidence).history : [];
   return {
     links,
     warnings,
@@ -329,6 +337,8 @@ async function profileExtras(
     stageHistory: history.map((h) => ({ ...h, at: iso(h.at) })),
     scoreParts: state?.scoreParts ?? {},
     referredBy: state?.referredBy ?? null,
+    referralCode: referral.referralCode,
+    referrals: referral.referrals.map((r) => ({ ...r, at: iso(r.at) })),
     ...(state ? { billing: billingSummary(state, Date.now()) } : {}),
   };
 }

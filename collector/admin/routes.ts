@@ -27,6 +27,7 @@ import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
 import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
 import { overview } from './overview.ts';
 import { getProfile, listProfiles } from './profiles.ts';
+import { settingsRoutes } from './settings-routes.ts';
 
 const reasonField = v.pipe(
   v.string('reason is required'),
@@ -146,6 +147,7 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
   authed.get('/me', (c) => c.json({ user: c.get('user') }));
 
   authed.get('/sites', async (c) => c.json({ sites: await siteSummaries(db) }));
+  authed.route('/', settingsRoutes(db));
 
   authed.get('/profiles', async function profiles(c) {
     const limitText = c.req.query('limit');

@@ -25,18 +25,27 @@ function median(xs: number[]): number | null {
 
 const rate = (a: number, b: number) => (b ? Math.round((a / b) * 10_000) / 10_000 : 0);
 
-/** Groups profiles by (channel, campaign); pure. */
-export function attributionRows(rows: AttributionInput[]): AttributionRow[] {
-  const groups = new Map<string, { row: AttributionRow; days: number[] }>();
-  for (const r of rows) {
-    const channel = r.channel ?? 'Direct';
-    const key = `${channel}\u0000${r.campaign ?? ''}`;
-    let g = groups.get(key);
+interface Group {
+  row: AttributionRow;
+  /** Days from first touch to first payment of the group's customers, or only the middle one or two of them. */
+  days: number[];
+  /** How many of the group's customers have a first payment (those `days` would list). */
+  payers: number;
+}
+
+/** Sums of (channel, campaign) groups: profiles one by one, or rollup rows already summed. */
+class Groups {
+  private readonly groups = new Map<string, Group>();
+
+  get(channel: string | null, campaign: string | null): Group {
+    const ch = channel ?? 'Direct';
+    const key = `${ch}\u0000${campaign ?? ''}`;
+    let g = this.groups.get(key);
     if (!g) {
       g = {
         row: {
-          channel,
-          campaign: r.campaign,
+          channel: ch,
+          campaign,
           visitors: 0,
           leads: 0,
           customers: 0,
@@ -47,35 +56,65 @@ export function attributionRows(rows: AttributionInput[]): AttributionRow[] {
           medianDaysToFirstPayment: null,
         },
         days: [],
+        payers: 0,
       };
-      groups.set(key, g);
+      this.groups.set(key, g);
     }
+    return g;
+  }
+
+  /** One profile; its days to first payment too unless `withDays` is false (they are read apart). */
+  addProfile(r: AttributionInput, withDays = true): void {
+    const g = this.get(r.channel, r.campaign);
     g.row.visitors++;
     if (r.isLead) g.row.leads++;
     if (r.payments > 0) {
       g.row.customers++;
-      if (r.firstPaymentAt !== null) g.days.push(Math.max(0, r.firstPaymentAt - r.firstAt) / DAY);
+      if (r.firstPaymentAt !== null) {
+        g.payers++;
+        if (withDays) g.days.push(Math.max(0, r.firstPaymentAt - r.firstAt) / DAY);
+      }
     }
-    for (const [c, n] of Object.entries(r.revenue)) g.row.revenue[c] = (g.row.revenue[c] ?? 0) + n;
+    addRevenue(g.row.revenue, r.revenue);
   }
-  return [...groups.values()]
-    .map(({ row, days }) => {
-      const m = median(days);
-      return {
-        ...row,
-        leadRate: rate(row.leads, row.visitors),
-        customerRate: rate(row.customers, row.visitors),
-        leadToCustomerRate: rate(row.customers, row.leads),
-        medianDaysToFirstPayment: m === null ? null : Math.round(m * 100) / 100,
-      };
-    })
-    .sort(
-      (a, b) =>
-        b.customers - a.customers ||
-        b.visitors - a.visitors ||
-        (a.channel + (a.campaign ?? '') < b.channel + (b.campaign ?? '') ? -1 : 1),
-    );
+
+  all(): Group[] {
+    return [...this.groups.values()];
+  }
+
+  rows(): AttributionRow[] {
+    return [...this.groups.values()]
+      .map(({ row, days }) => {
+        const m = median(days);
+        return {
+          ...row,
+          leadRate: rate(row.leads, row.visitors),
+          customerRate: rate(row.customers, row.visitors),
+          leadToCustomerRate: rate(row.customers, row.leads),
+          medianDaysToFirstPayment: m === null ? null : Math.round(m * 100) / 100,
+        };
+      })
+      .sort(
+        (a, b) =>
+          b.customers - a.customers ||
+          b.visitors - a.visitors ||
+          (a.channel + (a.campaign ?? '') < b.channel + (b.campaign ?? '') ? -1 : 1),
+      );
+  }
 }
+
+function addRevenue(into: Revenue, add: Revenue): void {
+  for (const [c, n] of Object.entries(add)) into[c] = (into[c] ?? 0) + n;
+}
+
+/** Groups profiles by (channel, campaign); pure. */
+export function attributionRows(rows: AttributionInput[]): AttributionRow[] {
+  const groups = new Groups();
+  for (const r of rows) groups.addProfile(r);
+  return groups.rows();
+}
+
+const MODELS: AttributionModel[] = ['firstTouch', 'leadTouch', 'lastTouch'];
 
 const MODEL_COLUMNS: Record<AttributionModel, { at: string; channel: string; campaign: string }> = {
   firstTouch: { at: 'COALESCE(first_touch_at, first_seen)', channel: 'channel', campaign: 'first_campaign' },
@@ -88,18 +127,16 @@ const MODEL_COLUMNS: Record<AttributionModel, { at: string; channel: string; cam
 };
 
 /**
- * A cohort per model: the profiles whose touch of that model falls in [from, to), credited with everything
- * they paid (net of refunds) so far.
+ * The report computed from profile rows alone (a scan of every live profile in the range): what the
+ * maintained rollups must always agree with. Used by tests, not by the API.
  */
-export async function attribution(
+export async function attributionFromProfiles(
   db: Db,
   query: { from: number; to: number; siteId?: string },
 ): Promise<Record<AttributionModel, AttributionRow[]>> {
   const out = {} as Record<AttributionModel, AttributionRow[]>;
-  for (const [model, col] of Object.entries(MODEL_COLUMNS) as [
-    AttributionModel,
-    (typeof MODEL_COLUMNS)['firstTouch'],
-  ][]) {
+  for (const model of MODELS) {
+    const col = MODEL_COLUMNS[model];
     const rs = await db.execute({
       sql: `SELECT ${col.channel} AS ch, ${col.campaign} AS campaign, COALESCE(first_touch_at, first_seen) AS first_at,
               lead_at, payment_count, first_payment_at, revenue
@@ -110,7 +147,8 @@ export async function attribution(
     out[model] = attributionRows(
       rs.rows.map((r) => ({
         channel: (r.ch as string | null) ?? null,
-        campaign: (r.campaign as string | null) ?? null,
+        // The rollups keep a missing campaign as ''; both read back as none.
+        campaign: (r.campaign as string | null) || null,
         firstAt: Number(r.first_at),
         isLead: r.lead_at !== null,
         payments: Number(r.payment_count ?? 0),
@@ -118,6 +156,112 @@ export async function attribution(
         revenue: r.revenue ? (JSON.parse(String(r.revenue)) as Revenue) : {},
       })),
     );
+  }
+  return out;
+}
+
+/**
+ * A cohort per model: the profiles whose touch of that model falls in [from, to), credited with everything
+ * they paid (net of refunds) so far. Whole UTC days of the range come from the attribution_days and
+ * attribution_revenue rollups, the partial days at its ends from attribution_touches rows, and the median
+ * days to first payment from the middle of each group's paying profiles (index attribution_median). All three tables are
+ * maintained by triggers on profiles (migrations.ts), so a 365-day report reads a few thousand rows.
+ */
+export async function attribution(
+  db: Db,
+  query: { from: number; to: number; siteId?: string },
+): Promise<Record<AttributionModel, AttributionRow[]>> {
+  const siteIds = query.siteId
+    ? [query.siteId]
+    : (await db.execute('SELECT id FROM sites ORDER BY id')).rows.map((r) => String(r.id));
+  const firstDay = Math.ceil(query.from / DAY);
+  const endDay = Math.floor(query.to / DAY);
+  // [from, to) as whole days [firstDay, endDay) plus the edges around them, or only the edge.
+  const edges: [number, number][] =
+    firstDay < endDay
+      ? [
+          [query.from, firstDay * DAY],
+          [endDay * DAY, query.to],
+        ]
+      : [[query.from, query.to]];
+  const out = {} as Record<AttributionModel, AttributionRow[]>;
+  for (const model of MODELS) {
+    const groups = new Groups();
+    for (const siteId of siteIds) {
+      if (firstDay < endDay) {
+        const days = [siteId, model, firstDay, endDay];
+        const counts = await db.execute({
+          sql: `SELECT channel, campaign, SUM(visitors) AS visitors, SUM(leads) AS leads, SUM(customers) AS customers,
+                  SUM(payers) AS payers
+                FROM attribution_days WHERE site_id = ? AND model = ? AND day >= ? AND day < ?
+                GROUP BY channel, campaign`,
+          args: days,
+        });
+        for (const r of counts.rows) {
+          const g = groups.get(String(r.channel), String(r.campaign) || null);
+          g.row.visitors += Number(r.visitors);
+          g.row.leads += Number(r.leads);
+          g.row.customers += Number(r.customers);
+          g.payers += Number(r.payers);
+        }
+        const revenue = await db.execute({
+          sql: `SELECT channel, campaign, currency, SUM(amount) AS amount
+                FROM attribution_revenue WHERE site_id = ? AND model = ? AND day >= ? AND day < ?
+                GROUP BY channel, campaign, currency`,
+          args: days,
+        });
+        for (const r of revenue.rows) {
+          addRevenue(groups.get(String(r.channel), String(r.campaign) || null).row.revenue, {
+            [String(r.currency)]: Number(r.amount),
+          });
+        }
+      }
+      for (const [from, to] of edges) {
+        if (from >= to) continue;
+        const rs = await db.execute({
+          sql: `SELECT channel, campaign, first_at, lead, payments, first_payment_at, revenue FROM attribution_touches
+                WHERE site_id = ? AND model = ? AND at >= ? AND at < ?`,
+          args: [siteId, model, from, to],
+        });
+        for (const r of rs.rows) {
+          groups.addProfile(
+            {
+              channel: String(r.channel),
+              campaign: String(r.campaign) || null,
+              firstAt: Number(r.first_at),
+              isLead: Number(r.lead) === 1,
+              payments: Number(r.payments),
+              firstPaymentAt: r.first_payment_at === null ? null : Number(r.first_payment_at),
+              revenue: r.revenue ? (JSON.parse(String(r.revenue)) as Revenue) : {},
+            },
+            false,
+          );
+        }
+      }
+    }
+    // The median days to first payment per group, across sites: the middle one or two of its paying profiles,
+    // found by walking the group's paying touches in order of paid_after (index attribution_median).
+    for (const g of groups.all()) {
+      if (!g.payers) continue;
+      const middle = await db.execute({
+        sql: `SELECT paid_after FROM attribution_touches INDEXED BY attribution_median
+              WHERE model = ? AND channel = ? AND campaign = ? AND paid_after IS NOT NULL
+                AND site_id IN (${siteIds.map(() => '?').join(', ')}) AND at >= ? AND at < ?
+              ORDER BY paid_after LIMIT ? OFFSET ?`,
+        args: [
+          model,
+          g.row.channel,
+          g.row.campaign ?? '',
+          ...siteIds,
+          query.from,
+          query.to,
+          g.payers % 2 ? 1 : 2,
+          (g.payers - 1) >> 1,
+        ],
+      });
+      for (const r of middle.rows) g.days.push(Number(r.paid_after) / DAY);
+    }
+    out[model] = groups.rows();
   }
   return out;
 }

@@ -1,6 +1,75 @@
 // Schema migrations, applied in order on start; each runs once, in its own write transaction.
 import type { Client } from '@libsql/client';
 
+const DAY = 86_400_000;
+
+/** The three attribution models: when the touch happened, its channel and campaign, from a profile row. */
+const TOUCH_MODELS = [
+  {
+    model: 'firstTouch',
+    at: (r: string) => `COALESCE(${r}.first_touch_at, ${r}.first_seen)`,
+    channel: (r: string) => `COALESCE(${r}.channel, 'Direct')`,
+    campaign: (r: string) => `COALESCE(${r}.first_campaign, '')`,
+  },
+  {
+    model: 'leadTouch',
+    at: (r: string) => `${r}.lead_at`,
+    channel: (r: string) => `COALESCE(${r}.lead_channel, 'Direct')`,
+    campaign: (r: string) => `COALESCE(${r}.lead_campaign, '')`,
+  },
+  {
+    model: 'lastTouch',
+    at: (r: string) => `COALESCE(${r}.last_touch_at, ${r}.first_touch_at, ${r}.first_seen)`,
+    channel: (r: string) => `COALESCE(${r}.last_channel, ${r}.channel, 'Direct')`,
+    campaign: (r: string) => `COALESCE(${r}.last_campaign, '')`,
+  },
+];
+
+/** The profile columns attribution_touches copies: a change to any other column leaves it alone. */
+const ATTRIBUTION_COLUMNS = [
+  'site_id',
+  'merged_into',
+  'first_seen',
+  'first_touch_at',
+  'channel',
+  'first_campaign',
+  'lead_at',
+  'lead_channel',
+  'lead_campaign',
+  'last_touch_at',
+  'last_channel',
+  'last_campaign',
+  'payment_count',
+  'first_payment_at',
+  'revenue',
+];
+
+/**
+ * INSERT … SELECT of a profile row's attribution touches (one per model whose touch time is known): `r` is
+ * `new` in a trigger, or the alias of profiles in `from` (with `where` to pick the rows).
+ */
+function touchRows(r: string, from = '', where = 'true'): string {
+  const firstAt = `COALESCE(${r}.first_touch_at, ${r}.first_seen)`;
+  return `INSERT INTO attribution_touches (site_id, model, at, profile_id, channel, campaign, first_at, lead, payments,
+      first_payment_at, revenue, paid_after)
+    ${TOUCH_MODELS.map(
+      (
+        m,
+      ) => `SELECT ${r}.site_id, '${m.model}', ${m.at(r)}, ${r}.id, ${m.channel(r)}, ${m.campaign(r)}, ${firstAt},
+      ${r}.lead_at IS NOT NULL, ${r}.payment_count, ${r}.first_payment_at, ${r}.revenue,
+      CASE WHEN ${r}.payment_count > 0 AND ${r}.first_payment_at IS NOT NULL
+        THEN MAX(0, ${r}.first_payment_at - ${firstAt}) END
+      ${from} WHERE (${where}) AND ${m.at(r)} IS NOT NULL`,
+    ).join(' UNION ALL ')}`;
+}
+
+/** Adds `n` to the overview_days count of profile row `r` (`new` or `old`) when `where` holds. */
+function cohortCount(r: string, n: number, where = 'true'): string {
+  return `INSERT INTO overview_days (site_id, day, stage, profiles)
+      SELECT ${r}.site_id, ${r}.first_seen / ${DAY}, ${r}.stage, ${n} WHERE ${where}
+      ON CONFLICT DO UPDATE SET profiles = profiles + excluded.profiles`;
+}
+
 const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE sites (
@@ -295,6 +364,178 @@ const MIGRATIONS: string[][] = [
       WHERE merged_into IS NULL AND lead_at IS NOT NULL`,
     `CREATE INDEX profiles_paid_day ON profiles(site_id, first_payment_at)
       WHERE merged_into IS NULL AND first_payment_at IS NOT NULL`,
+  ],
+  // Dashboard (issue 6): profile search and attribution rollups, kept in step with profile rows by triggers,
+  // so every write of a profile (a group commit, a merge, a manual stage) updates them in its own transaction.
+  [
+    // Substring search of email, name and user id: a trigram index keyed by the profile's rowid. Contentless
+    // (the text stays in profiles); the list re-checks each hit with LIKE, so results equal a LIKE scan.
+    `CREATE VIRTUAL TABLE profiles_search USING fts5(email, name, user_id,
+      tokenize = 'trigram', content = '', contentless_delete = 1)`,
+    `INSERT INTO profiles_search (rowid, email, name, user_id)
+      SELECT rowid, email, name, user_id FROM profiles WHERE COALESCE(email, name, user_id) IS NOT NULL`,
+    `CREATE TRIGGER profiles_search_insert AFTER INSERT ON profiles
+      WHEN COALESCE(new.email, new.name, new.user_id) IS NOT NULL BEGIN
+        INSERT INTO profiles_search (rowid, email, name, user_id) VALUES (new.rowid, new.email, new.name, new.user_id);
+      END`,
+    `CREATE TRIGGER profiles_search_update AFTER UPDATE OF email, name, user_id ON profiles
+      WHEN old.email IS NOT new.email OR old.name IS NOT new.name OR old.user_id IS NOT new.user_id BEGIN
+        DELETE FROM profiles_search WHERE rowid = old.rowid;
+        INSERT INTO profiles_search (rowid, email, name, user_id)
+          SELECT new.rowid, new.email, new.name, new.user_id WHERE COALESCE(new.email, new.name, new.user_id) IS NOT NULL;
+      END`,
+    `CREATE TRIGGER profiles_search_delete AFTER DELETE ON profiles BEGIN
+        DELETE FROM profiles_search WHERE rowid = old.rowid;
+      END`,
+    // Attribution: one row per live profile and model (first, lead, last touch) at the time of that touch,
+    // with what the report needs of it. A missing channel is 'Direct', a missing campaign ''.
+    `CREATE TABLE attribution_touches (
+      site_id TEXT NOT NULL,
+      model TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      profile_id TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      campaign TEXT NOT NULL,
+      first_at INTEGER NOT NULL,
+      lead INTEGER NOT NULL,
+      payments INTEGER NOT NULL,
+      first_payment_at INTEGER,
+      revenue TEXT,
+      -- ms from first touch to first payment (never negative) of a paying profile, else NULL.
+      paid_after INTEGER,
+      PRIMARY KEY (site_id, model, at, profile_id)
+    ) WITHOUT ROWID`,
+    // The median days to first payment: a group's paying profiles in order of the time from first touch to
+    // first payment, so the middle of a range is found by walking the index, without sorting.
+    `CREATE INDEX attribution_median ON attribution_touches(model, channel, campaign, paid_after, site_id, at)
+      WHERE paid_after IS NOT NULL`,
+    // Per site, model, UTC day of the touch, channel and campaign: counts, and revenue by currency (with how
+    // many profiles have that currency, so a currency no profile has any more disappears).
+    `CREATE TABLE attribution_days (
+      site_id TEXT NOT NULL,
+      model TEXT NOT NULL,
+      day INTEGER NOT NULL,
+      channel TEXT NOT NULL,
+      campaign TEXT NOT NULL,
+      visitors INTEGER NOT NULL,
+      leads INTEGER NOT NULL,
+      customers INTEGER NOT NULL,
+      payers INTEGER NOT NULL,
+      PRIMARY KEY (site_id, model, day, channel, campaign)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE attribution_revenue (
+      site_id TEXT NOT NULL,
+      model TEXT NOT NULL,
+      day INTEGER NOT NULL,
+      channel TEXT NOT NULL,
+      campaign TEXT NOT NULL,
+      currency TEXT NOT NULL,
+      profiles INTEGER NOT NULL,
+      amount INTEGER NOT NULL,
+      PRIMARY KEY (site_id, model, day, channel, campaign, currency)
+    ) WITHOUT ROWID`,
+    `CREATE TRIGGER attribution_touches_insert AFTER INSERT ON attribution_touches BEGIN
+        INSERT INTO attribution_days (site_id, model, day, channel, campaign, visitors, leads, customers, payers)
+          VALUES (new.site_id, new.model, new.at / ${DAY}, new.channel, new.campaign, 1, new.lead, new.payments > 0,
+            new.paid_after IS NOT NULL)
+          ON CONFLICT DO UPDATE SET visitors = visitors + 1, leads = leads + excluded.leads,
+            customers = customers + excluded.customers, payers = payers + excluded.payers;
+        INSERT INTO attribution_revenue (site_id, model, day, channel, campaign, currency, profiles, amount)
+          SELECT new.site_id, new.model, new.at / ${DAY}, new.channel, new.campaign, key, 1, value
+          FROM json_each(new.revenue) WHERE true
+          ON CONFLICT DO UPDATE SET profiles = profiles + 1, amount = amount + excluded.amount;
+      END`,
+    `CREATE TRIGGER attribution_touches_delete AFTER DELETE ON attribution_touches BEGIN
+        UPDATE attribution_days SET visitors = visitors - 1, leads = leads - old.lead,
+            customers = customers - (old.payments > 0), payers = payers - (old.paid_after IS NOT NULL)
+          WHERE site_id = old.site_id AND model = old.model AND day = old.at / ${DAY}
+            AND channel = old.channel AND campaign = old.campaign;
+        DELETE FROM attribution_days
+          WHERE site_id = old.site_id AND model = old.model AND day = old.at / ${DAY}
+            AND channel = old.channel AND campaign = old.campaign AND visitors = 0;
+        UPDATE attribution_revenue SET profiles = profiles - 1,
+            amount = amount - (SELECT value FROM json_each(old.revenue) AS r WHERE r.key = currency)
+          WHERE site_id = old.site_id AND model = old.model AND day = old.at / ${DAY}
+            AND channel = old.channel AND campaign = old.campaign
+            AND currency IN (SELECT key FROM json_each(old.revenue));
+        DELETE FROM attribution_revenue
+          WHERE site_id = old.site_id AND model = old.model AND day = old.at / ${DAY}
+            AND channel = old.channel AND campaign = old.campaign AND profiles = 0;
+      END`,
+    `CREATE TRIGGER attribution_profile_insert AFTER INSERT ON profiles WHEN new.merged_into IS NULL BEGIN
+        ${touchRows('new')};
+      END`,
+    `CREATE TRIGGER attribution_profile_update AFTER UPDATE ON profiles
+      WHEN ${ATTRIBUTION_COLUMNS.map((c) => `old.${c} IS NOT new.${c}`).join(' OR ')} BEGIN
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'firstTouch'
+          AND at = COALESCE(old.first_touch_at, old.first_seen) AND profile_id = old.id;
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'leadTouch'
+          AND at = old.lead_at AND profile_id = old.id;
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'lastTouch'
+          AND at = COALESCE(old.last_touch_at, old.first_touch_at, old.first_seen) AND profile_id = old.id;
+        ${touchRows('new', '', 'new.merged_into IS NULL')};
+      END`,
+    `CREATE TRIGGER attribution_profile_delete AFTER DELETE ON profiles BEGIN
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'firstTouch'
+          AND at = COALESCE(old.first_touch_at, old.first_seen) AND profile_id = old.id;
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'leadTouch'
+          AND at = old.lead_at AND profile_id = old.id;
+        DELETE FROM attribution_touches WHERE site_id = old.site_id AND model = 'lastTouch'
+          AND at = COALESCE(old.last_touch_at, old.first_touch_at, old.first_seen) AND profile_id = old.id;
+      END`,
+    // Existing live profiles (the trigger on attribution_touches fills the rollups from these rows).
+    touchRows('p', 'FROM profiles AS p', 'p.merged_into IS NULL'),
+  ],
+  // Referrals (issue 3): codes bound to a referrer's identifier (handed out by the API, or a profile id pinned
+  // on first use), and one credit per referred profile that became a lead, keyed by the referrer's identifier
+  // so a merge or unmerge moves it with that identifier.
+  [
+    `CREATE TABLE referral_codes (
+      site_id TEXT NOT NULL,
+      code TEXT NOT NULL,
+      key TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (site_id, code)
+    ) WITHOUT ROWID`,
+    'CREATE INDEX referral_codes_key ON referral_codes(site_id, key)',
+    `CREATE TABLE referral_credits (
+      referred_id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      referrer_key TEXT NOT NULL,
+      code TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      message_id TEXT NOT NULL
+    )`,
+    'CREATE INDEX referral_credits_referrer ON referral_credits(site_id, referrer_key)',
+  ],
+  // Dashboard overview (issue 6): the funnel's cohort counts per site, UTC day of first_seen and current stage,
+  // kept by triggers on profiles, so a year's funnel sums a few thousand rows instead of counting profiles.
+  [
+    `CREATE TABLE overview_days (
+      site_id TEXT NOT NULL,
+      day INTEGER NOT NULL,
+      stage TEXT NOT NULL,
+      profiles INTEGER NOT NULL,
+      PRIMARY KEY (site_id, day, stage)
+    ) WITHOUT ROWID`,
+    `INSERT INTO overview_days (site_id, day, stage, profiles)
+      SELECT site_id, first_seen / ${DAY}, stage, COUNT(*) FROM profiles WHERE merged_into IS NULL GROUP BY 1, 2, 3`,
+    `CREATE TRIGGER overview_profile_insert AFTER INSERT ON profiles WHEN new.merged_into IS NULL BEGIN
+        ${cohortCount('new', 1)};
+      END`,
+    `CREATE TRIGGER overview_profile_update AFTER UPDATE ON profiles
+      WHEN old.stage IS NOT new.stage OR old.first_seen IS NOT new.first_seen
+        OR old.merged_into IS NOT new.merged_into OR old.site_id IS NOT new.site_id BEGIN
+        ${cohortCount('old', -1, 'old.merged_into IS NULL')};
+        ${cohortCount('new', 1, 'new.merged_into IS NULL')};
+        DELETE FROM overview_days WHERE site_id = old.site_id AND day = old.first_seen / ${DAY}
+          AND stage = old.stage AND profiles = 0;
+      END`,
+    `CREATE TRIGGER overview_profile_delete AFTER DELETE ON profiles WHEN old.merged_into IS NULL BEGIN
+        ${cohortCount('old', -1)};
+        DELETE FROM overview_days WHERE site_id = old.site_id AND day = old.first_seen / ${DAY}
+          AND stage = old.stage AND profiles = 0;
+      END`,
   ],
 ];
 

@@ -93,6 +93,8 @@ export interface ProfileState {
   renewals: Evidence[];
   /** The `ref` code this visitor arrived with. */
   referredBy: string | null;
+  /** The `ref` code already folded when the profile became a lead: the referral that lead credits. */
+  leadReferredBy?: string | null;
   warnings: Warning[];
 }
 
@@ -245,6 +247,7 @@ export function fold(
           : 'identify with email',
     };
     p.leadTouch = p.lastTouch;
+    p.leadReferredBy = p.referredBy;
   }
 
   const billing = e.type === 'track' ? billingFacts(raw) : null;

@@ -17,12 +17,26 @@ export interface SiteCache {
 
 const TTL_MS = 10_000;
 
+// Bumped when a site is created or changed through the admin API: every cache in the process starts afresh.
+let generation = 0;
+export function sitesChanged(): void {
+  generation++;
+}
+
 export function createSiteCache(db: Db): SiteCache {
   const entries = new Map<string, { access: SiteAccess; until: number }>();
   let origins: { set: Set<string>; until: number } | null = null;
+  let seen = generation;
+  const fresh = () => {
+    if (seen === generation) return;
+    seen = generation;
+    entries.clear();
+    origins = null;
+  };
 
   return {
     async byKey(key) {
+      fresh();
       const hit = entries.get(key);
       if (hit && hit.until > Date.now()) return hit.access;
       const secret = key.startsWith('sk_');
@@ -37,6 +51,7 @@ export function createSiteCache(db: Db): SiteCache {
       return access;
     },
     async anyAllows(origin) {
+      fresh();
       if (!origins || origins.until < Date.now() || !origins.set.has(origin)) {
         // A miss reloads (at most once a second) so a site added a moment ago works at once.
         if (!origins || origins.until - TTL_MS + 1000 < Date.now()) {

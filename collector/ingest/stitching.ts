@@ -16,6 +16,7 @@ import { type EventIdentity, eventIdentity, type Proof } from '../identity/ident
 import {
   derive,
   emptyProfile,
+  type Evidence,
   type FoldEvent,
   foldEvent,
   foldsAfter,
@@ -24,6 +25,15 @@ import {
   type StageOverride,
 } from '../identity/profile.ts';
 import { attributionColumns } from '../identity/payments.ts';
+import {
+  type CodeLookups,
+  creditFor,
+  REFERRAL_CODE_PREFIX,
+  type ReferralCredit,
+  referralClaim,
+  referralEvidence,
+  resolveCode,
+} from '../identity/referrals.ts';
 import { type IdentitySettings, identitySettings } from '../identity/rules.ts';
 import type { PreparedEvent } from './prepare.ts';
 
@@ -364,7 +374,7 @@ export async function stitchEvents(
   }
 
   await writeNodesAndLinks(tx, siteId, nodes, links, now);
-  await settleProfiles(tx, siteId, settings, fresh, nodes, replayed);
+  await settleProfiles(tx, siteId, settings, fresh, nodes, replayed, now);
   await writeTouches(tx, siteId, fresh, settings);
 }
 
@@ -630,6 +640,7 @@ async function settleProfiles(
   fresh: StitchEvent[],
   nodes: Map<string, NodeRow>,
   replayed: Replayed,
+  now: number,
 ) {
   const states = new Map<string, ProfileState>();
   const keysOf = new Map<string, Set<string>>(replayed.refold);
@@ -713,11 +724,12 @@ async function settleProfiles(
       });
     }
   }
+  const referrals = await settleReferrals(tx, siteId, states, new Set(keysOf.keys()), replayed.retired, now);
   const written = [...states].filter(([, p]) => p.eventCount > 0);
   for (const part of chunks(written)) {
     const args: Arg[] = [];
     for (const [id, p] of part) {
-      const { stage } = lifecycle(p, overrides.get(id) ?? null);
+      const { stage } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
       const ft = p.firstTouch;
       args.push(
         id,
@@ -782,6 +794,221 @@ async function settleProfiles(
       await tx.execute({ sql: 'DELETE FROM profiles WHERE id = ?', args: [id] });
     }
   }
+  await restageReferrers(tx, siteId, referrals.referrerKeys, states);
+}
+
+// ---- Referrals ----
+
+/** Credits of the profiles `ids` as referrers: credits whose referrer identifier each profile holds now. */
+export async function referralCredits(
+  tx: Exec,
+  siteId: string,
+  ids: string[],
+): Promise<Map<string, Pick<ReferralCredit, 'referredId' | 'at' | 'messageId'>[]>> {
+  const out = new Map<string, Pick<ReferralCredit, 'referredId' | 'at' | 'messageId'>[]>();
+  if (!ids.length) return out;
+  // A site with no credits at all (most groups of most sites) pays one index probe, not the join.
+  const any = await tx.execute({
+    sql: 'SELECT 1 FROM referral_credits WHERE site_id = ? LIMIT 1',
+    args: [siteId],
+  });
+  if (!any.rows.length) return out;
+  const rows = await selectIn(
+    tx,
+    (m) =>
+      `SELECT i.profile_id AS pid, c.referred_id, c.at, c.message_id FROM identities i
+       JOIN referral_credits c ON c.site_id = i.site_id AND c.referrer_key = i.key
+       WHERE i.site_id = ? AND i.profile_id IN (${m})`,
+    [siteId],
+    ids,
+  );
+  for (const r of rows) {
+    const pid = String(r.pid);
+    let list = out.get(pid);
+    if (!list) out.set(pid, (list = []));
+    list.push({ referredId: String(r.referred_id), at: Number(r.at), messageId: String(r.message_id) });
+  }
+  return out;
+}
+
+/** Resolves referral codes: bound codes, then profile ids (pinned to one of their identifiers on first use). */
+async function codeLookups(tx: Exec, siteId: string, codes: string[], now: number): Promise<CodeLookups> {
+  const bound = new Map<string, string>();
+  const profiles = new Map<string, string>();
+  if (!codes.length) return { codes: bound, profiles };
+  const rows = await selectIn(
+    tx,
+    (m) => `SELECT code, key FROM referral_codes WHERE site_id = ? AND code IN (${m})`,
+    [siteId],
+    codes,
+  );
+  for (const r of rows) bound.set(String(r.code), String(r.key));
+  for (const code of codes) {
+    if (bound.has(code)) continue;
+    // A profile id: follow merges to the live profile and take its oldest identifier.
+    let id = code;
+    for (let hops = 0; hops < 20; hops++) {
+      const rs = await tx.execute({
+        sql: 'SELECT key FROM identities WHERE site_id = ? AND profile_id = ? ORDER BY created_at, key LIMIT 1',
+        args: [siteId, id],
+      });
+      if (rs.rows[0]) {
+        profiles.set(code, String(rs.rows[0].key));
+        break;
+      }
+      const p = await tx.execute({
+        sql: 'SELECT merged_into FROM profiles WHERE site_id = ? AND id = ?',
+        args: [siteId, id],
+      });
+      const next = p.rows[0]?.merged_into;
+      if (next === null || next === undefined) break;
+      id = String(next);
+    }
+  }
+  for (const [code, key] of profiles) {
+    await tx.execute({
+      sql: 'INSERT INTO referral_codes (site_id, code, key, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      args: [siteId, code, key, now],
+    });
+  }
+  return { codes: bound, profiles };
+}
+
+/**
+ * Keeps one credit row per referred profile in step with its state: written when a profile with a referral
+ * became a lead, removed when a refold, merge or unmerge takes the claim away or makes it a self-referral.
+ * Returns the referrers' evidence for the profiles about to be written and the referrer keys whose credits
+ * changed (their profiles' stages are recomputed after).
+ */
+async function settleReferrals(
+  tx: Exec,
+  siteId: string,
+  states: Map<string, ProfileState>,
+  refolded: Set<string>,
+  retired: Map<string, string>,
+  now: number,
+): Promise<{ evidence: Map<string, Evidence[]>; referrerKeys: Set<string> }> {
+  const check = new Set<string>(retired.keys());
+  for (const [id, p] of states) {
+    if (p.eventCount === 0 || refolded.has(id) || referralClaim(p)) check.add(id);
+  }
+  const referrerKeys = new Set<string>();
+  if (check.size) {
+    const existing = new Map<string, ReferralCredit>();
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT referred_id, referrer_key, code, at, message_id FROM referral_credits WHERE referred_id IN (${m})`,
+      [],
+      [...check],
+    );
+    for (const r of rows) {
+      existing.set(String(r.referred_id), {
+        referredId: String(r.referred_id),
+        referrerKey: String(r.referrer_key),
+        code: String(r.code),
+        at: Number(r.at),
+        messageId: String(r.message_id),
+      });
+    }
+    // Claims to resolve: new or changed ones, and every claim of a profile whose membership changed.
+    const todo = new Set<string>();
+    for (const id of check) {
+      const p = states.get(id);
+      const claim = p && p.eventCount > 0 ? referralClaim(p) : null;
+      const old = existing.get(id);
+      if (!claim) continue;
+      const same = old && old.code === claim.code && old.at === claim.at && old.messageId === claim.messageId;
+      if (!same || refolded.has(id)) todo.add(id);
+    }
+    const codeOf = (id: string) => referralClaim(states.get(id)!)!.code;
+    const lookups = await codeLookups(tx, siteId, [...new Set([...todo].map(codeOf))], now);
+    const keys = [...new Set([...todo].map((id) => resolveCode(codeOf(id), lookups).key))];
+    const holder = new Map<string, string>();
+    if (keys.length) {
+      const hr = await selectIn(
+        tx,
+        (m) => `SELECT key, profile_id FROM identities WHERE site_id = ? AND key IN (${m})`,
+        [siteId],
+        keys,
+      );
+      for (const r of hr) holder.set(String(r.key), String(r.profile_id));
+    }
+    for (const id of check) {
+      const old = existing.get(id) ?? null;
+      const want = todo.has(id)
+        ? creditFor(id, states.get(id)!, lookups, (k) => holder.get(k) ?? null)
+        : states.get(id) && states.get(id)!.eventCount > 0 && referralClaim(states.get(id)!)
+          ? old
+          : null;
+      const same =
+        (!old && !want) ||
+        (!!old &&
+          !!want &&
+          old.referrerKey === want.referrerKey &&
+          old.code === want.code &&
+          old.at === want.at &&
+          old.messageId === want.messageId);
+      if (same) continue;
+      if (old) {
+        referrerKeys.add(old.referrerKey);
+        await tx.execute({ sql: 'DELETE FROM referral_credits WHERE referred_id = ?', args: [id] });
+      }
+      if (want) {
+        referrerKeys.add(want.referrerKey);
+        await tx.execute({
+          sql: `INSERT INTO referral_credits (referred_id, site_id, referrer_key, code, at, message_id)
+                VALUES (?, ?, ?, ?, ?, ?)`,
+          args: [id, siteId, want.referrerKey, want.code, want.at, want.messageId],
+        });
+      }
+    }
+  }
+  const live = [...states].filter(([, p]) => p.eventCount > 0).map(([id]) => id);
+  const credits = await referralCredits(tx, siteId, live);
+  const evidence = new Map<string, Evidence[]>();
+  for (const [id, list] of credits) evidence.set(id, referralEvidence(id, list));
+  return { evidence, referrerKeys };
+}
+
+/** Referrers whose credits changed but whose rows this group did not write: their stage, recomputed. */
+async function restageReferrers(
+  tx: Exec,
+  siteId: string,
+  referrerKeys: Set<string>,
+  written: Map<string, ProfileState>,
+) {
+  if (!referrerKeys.size) return;
+  const rows = await selectIn(
+    tx,
+    (m) => `SELECT DISTINCT profile_id FROM identities WHERE site_id = ? AND key IN (${m})`,
+    [siteId],
+    [...referrerKeys],
+  );
+  const ids = rows.map((r) => String(r.profile_id)).filter((id) => !written.has(id));
+  if (!ids.length) return;
+  const credits = await referralCredits(tx, siteId, ids);
+  for (const id of ids) {
+    const rs = await tx.execute({
+      sql: `SELECT p.state, p.stage, o.stage AS o_stage, o.reason, o.at FROM profiles p
+            LEFT JOIN stage_overrides o ON o.profile_id = p.id WHERE p.id = ? AND p.merged_into IS NULL`,
+      args: [id],
+    });
+    const r = rs.rows[0];
+    if (!r?.state) continue;
+    const override: StageOverride | null =
+      r.o_stage === null || r.o_stage === undefined
+        ? null
+        : { stage: String(r.o_stage) as StageOverride['stage'], reason: String(r.reason), at: Number(r.at) };
+    const { stage } = lifecycle(
+      JSON.parse(String(r.state)) as ProfileState,
+      override,
+      referralEvidence(id, credits.get(id) ?? []),
+    );
+    if (stage !== r.stage) {
+      await tx.execute({ sql: 'UPDATE profiles SET stage = ? WHERE id = ?', args: [stage, id] });
+    }
+  }
 }
 
 async function writeTouches(tx: Exec, siteId: string, fresh: StitchEvent[], settings: IdentitySettings) {
@@ -808,4 +1035,45 @@ async function writeTouches(tx: Exec, siteId: string, fresh: StitchEvent[], sett
       args: part.flat(),
     });
   }
+}
+
+/**
+ * The referral side of one profile for the admin API: its referral code (made and bound to one of its
+ * identifiers on first ask: the user id, else the oldest), its credits as a referrer and their evidence.
+ */
+export async function profileReferrals(
+  tx: Exec,
+  siteId: string,
+  profileId: string,
+  keys: string[],
+): Promise<{
+  referralCode: string | null;
+  referrals: { profileId: string; at: number; messageId: string }[];
+  evidence: Evidence[];
+}> {
+  const credits = (await referralCredits(tx, siteId, [profileId])).get(profileId) ?? [];
+  const evidence = referralEvidence(profileId, credits);
+  const referrals = credits
+    .filter((c) => c.referredId !== profileId)
+    .map((c) => ({ profileId: c.referredId, at: c.at, messageId: c.messageId }))
+    .sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
+  if (!keys.length) return { referralCode: null, referrals, evidence };
+  const found = await selectIn(
+    tx,
+    (m) =>
+      `SELECT code FROM referral_codes WHERE site_id = ? AND substr(code, 1, ${REFERRAL_CODE_PREFIX.length}) = ?
+       AND key IN (${m}) ORDER BY created_at, code LIMIT 1`,
+    [siteId, REFERRAL_CODE_PREFIX],
+    keys,
+  );
+  let referralCode = found[0] ? String(found[0].code) : null;
+  if (!referralCode) {
+    const key = keys.find((k) => k.startsWith('u:')) ?? keys[0];
+    referralCode = `${REFERRAL_CODE_PREFIX}${newId(12)}`;
+    await tx.execute({
+      sql: 'INSERT INTO referral_codes (site_id, code, key, created_at) VALUES (?, ?, ?, ?)',
+      args: [siteId, referralCode, key, Date.now()],
+    });
+  }
+  return { referralCode, referrals, evidence };
 }

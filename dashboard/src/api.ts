@@ -43,7 +43,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
   /** The login form handles its own 401 (bad credentials) instead of being sent to the login page. */
@@ -54,7 +54,8 @@ export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
 }
 
-async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+/** One admin API call; settings-api.ts (in the lazy settings chunk) builds its calls on it. */
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { Accept: 'application/json' };
   let body: string | undefined;

@@ -1,6 +1,6 @@
-// Settings, one section per tab: sites (keys, install snippet, "have events arrived?"), lead forms with a live
-// preview, chat appearance and auto-reply, the Stripe webhook, and the team (users and API tokens). Loaded
-// lazily.
+// Settings, one section per tab: sites (add, rename, origins, keys, install snippet, "have events arrived?"),
+// lead forms with a live preview, chat appearance and auto-reply, lead scoring, identity rules (blocked
+// identifiers), the Stripe webhook, and the team (users and API tokens). Loaded lazily.
 import { useEffect, useState } from 'preact/hooks';
 import {
   type ChatSettings,
@@ -16,12 +16,22 @@ import { CopyButton, ErrorNotice, Loading, PageTitle } from './components.tsx';
 import { ConfirmDialog } from './dialog.tsx';
 import { snippetFor } from './onboarding.tsx';
 import { BASE, Link, navigate, useLocation } from './router.tsx';
+import {
+  AddSite,
+  EditSite,
+  IdentityRules,
+  ScoringSettings,
+  TokensCard,
+  UsersCard,
+} from './settings-admin.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
 const SECTIONS = [
   ['sites', 'Sites'],
   ['forms', 'Forms'],
   ['chat', 'Chat'],
+  ['scoring', 'Scoring'],
+  ['identity', 'Identity'],
   ['billing', 'Billing'],
   ['team', 'Team'],
 ] as const;
@@ -31,11 +41,18 @@ export function SettingsPage({ section }: { section: string | null }) {
   const current: Section = SECTIONS.some(([s]) => s === section) ? (section as Section) : 'sites';
   const { query } = useLocation();
   const [sites, retry] = useRequest((signal) => api.sites(signal), []);
-  const list = sites.status === 'ready' ? sites.data.sites : [];
+  // A reload (after "Check for events", adding or editing a site) keeps showing the last list meanwhile, so
+  // the sections below stay mounted and keep their state (a new site's one-time keys among it).
+  const [known, setKnown] = useState<SiteSummary[] | null>(null);
+  useEffect(() => {
+    if (sites.status === 'ready') setKnown(sites.data.sites);
+  }, [sites]);
+  const list = sites.status === 'ready' ? sites.data.sites : (known ?? []);
   const siteId = list.some((s) => s.id === query.get('site')) ? query.get('site')! : (list[0]?.id ?? '');
   const site = list.find((s) => s.id === siteId) ?? null;
   const href = (s: Section, id = siteId) =>
     `${BASE}/settings/${s}${id && list.length > 1 ? `?site=${encodeURIComponent(id)}` : ''}`;
+  const ready = sites.status === 'ready' || known !== null;
 
   return (
     <>
@@ -69,19 +86,23 @@ export function SettingsPage({ section }: { section: string | null }) {
           </Link>
         ))}
       </nav>
-      {sites.status === 'loading' ? <Loading /> : null}
+      {sites.status === 'loading' && !ready ? <Loading /> : null}
       {sites.status === 'error' ? <ErrorNotice error={sites.error} retry={retry} /> : null}
-      {sites.status === 'ready' ? (
+      {ready ? (
         current === 'team' ? (
           <TeamSettings />
         ) : !site ? (
-          <NoSite />
+          <NoSite onAdded={retry} />
         ) : current === 'sites' ? (
           <SitesSettings sites={list} onRecheck={retry} />
         ) : current === 'forms' ? (
           <FormsSettings key={site.id} site={site} />
         ) : current === 'chat' ? (
           <ChatSettingsSection key={site.id} site={site} />
+        ) : current === 'scoring' ? (
+          <ScoringSettings key={site.id} site={site} />
+        ) : current === 'identity' ? (
+          <IdentityRules key={site.id} site={site} />
         ) : (
           <BillingSettings key={site.id} site={site} />
         )
@@ -103,13 +124,14 @@ function Command({ code, label }: { code: string; label: string }) {
   );
 }
 
-function NoSite() {
+function NoSite({ onAdded }: { onAdded: () => void }) {
   return (
-    <section class="empty">
-      <h2>Add your first site</h2>
-      <p>On the server, in the Touchpoint folder, run:</p>
-      <Command code={cli('site add --name NAME --origin URL')} label="Copy the site add command" />
-    </section>
+    <div class="settings-stack">
+      <AddSite open onAdded={onAdded} />
+      <p class="muted">
+        Or on the server: <code>{cli('site add --name NAME --origin URL')}</code>
+      </p>
+    </div>
   );
 }
 
@@ -117,9 +139,13 @@ function SitesSettings({ sites, onRecheck }: { sites: SiteSummary[]; onRecheck: 
   const [checked, setChecked] = useState(false);
   return (
     <div class="settings-stack">
+      <AddSite onAdded={onRecheck} />
       {sites.map((site) => (
         <section key={site.id} class="card" aria-labelledby={`site-${site.id}`}>
-          <h2 id={`site-${site.id}`}>{site.name}</h2>
+          <div class="card-head">
+            <h2 id={`site-${site.id}`}>{site.name}</h2>
+            <EditSite site={site} onSaved={onRecheck} />
+          </div>
           <dl class="facts">
             <div>
               <dt>Allowed origins</dt>
@@ -134,7 +160,7 @@ function SitesSettings({ sites, onRecheck }: { sites: SiteSummary[]; onRecheck: 
             <div>
               <dt>Secret key</dt>
               <dd class="muted">
-                Shown once by <code>site add</code>; stored only as a hash. Servers use it for billing events.
+                Shown once when the site is added; stored only as a hash. Servers use it for billing events.
               </dd>
             </div>
             <div>
@@ -172,10 +198,6 @@ function SitesSettings({ sites, onRecheck }: { sites: SiteSummary[]; onRecheck: 
           </div>
         </section>
       ))}
-      <p class="muted">
-        Names and origins are changed on the server: <code>{cli('site list')}</code>,{' '}
-        <code>{cli('site add …')}</code>.
-      </p>
     </div>
   );
 }
@@ -183,19 +205,8 @@ function SitesSettings({ sites, onRecheck }: { sites: SiteSummary[]; onRecheck: 
 function TeamSettings() {
   return (
     <div class="settings-stack">
-      <section class="card" aria-labelledby="users-title">
-        <h2 id="users-title">Users</h2>
-        <p>Everyone who can sign in to this dashboard is an administrator. Add a user on the server:</p>
-        <Command code={cli('user add --email EMAIL --password PASSWORD')} label="Copy the user add command" />
-      </section>
-      <section class="card" aria-labelledby="tokens-title">
-        <h2 id="tokens-title">API tokens</h2>
-        <p>
-          A token reads and writes the admin API (<code>Authorization: Bearer …</code>) for scripts and
-          reports. It is printed once when made:
-        </p>
-        <Command code={cli('token add --name NAME')} label="Copy the token add command" />
-      </section>
+      <UsersCard />
+      <TokensCard />
     </div>
   );
 }

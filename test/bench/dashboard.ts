@@ -1,7 +1,8 @@
-// `npm run bench:dashboard`: p50/p95 of every API call the dashboard makes, over a generated database of
+// `npm run bench` (after the ingest bench) or `npm run bench:dashboard`: p50/p95 of every API call the dashboard makes, over a generated database of
 // 100,000 profiles and 1,000,000 events (BENCH_PROFILES scales it; 10 events per profile). Rows are written
 // directly in the shape the write path leaves them (profiles with their maintained columns, identities,
-// events), so the reads measured are the real routes through app.request: no network, no browser.
+// events; the triggers on profiles fill the search index and attribution rollups as the write path's upserts
+// do), so the reads measured are the real routes through app.request: no network, no browser.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,0 +1,335 @@
+// Settings through the admin API: a site's lifecycle and identity rules (the `sites.settings` JSON that
+// identity/rules.ts reads), creating a site and changing its name and origins, users, and API tokens.
+// Mounted inside the authenticated part of admin/routes.ts, so every route here needs a session or a token.
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type {
+  SiteCreatedReply,
+  SiteRuleSettings,
+  SiteSettingsReply,
+  SiteSummary,
+  TokenCreatedReply,
+  TokenSummary,
+  UserSummary,
+} from '../../wire.ts';
+import type { Db } from '../db/client.ts';
+import { ApiError } from '../http/errors.ts';
+import { DEFAULT_BLOCKED_VALUES, DEFAULT_SCORE, identitySettings } from '../identity/rules.ts';
+import { describeIssues } from '../ingest/routes.ts';
+import { sitesChanged } from '../ingest/sites.ts';
+import { forgetSettings } from '../ingest/stitching.ts';
+import {
+  createSite,
+  createToken,
+  createUser,
+  deleteToken,
+  deleteUser,
+  findSiteById,
+  findUserByEmail,
+  listTokens,
+  listUsers,
+  normaliseOrigin,
+  type Site,
+  setSiteSettings,
+  siteSummaries,
+  updateSite,
+} from './accounts.ts';
+import type { AuthVars } from './auth.ts';
+
+const DEFAULT_SHARED_LIMIT = 3;
+
+const whole = (field: string, min: number, max: number) =>
+  v.pipe(
+    v.number(`${field} must be a number`),
+    v.integer(`${field} must be a whole number`),
+    v.minValue(min, `${field} must be at least ${min}`),
+    v.maxValue(max, `${field} must be at most ${max}`),
+  );
+
+const SettingsSchema = v.object({
+  score: v.optional(
+    v.object({
+      threshold: v.optional(whole('threshold', 1, 10_000)),
+      pricingView: v.optional(whole('pricingView', 0, 1000)),
+      session: v.optional(whole('session', 0, 1000)),
+      chat: v.optional(whole('chat', 0, 1000)),
+      forms: v.optional(
+        v.pipe(
+          v.record(
+            v.pipe(
+              v.string(),
+              v.regex(/^[a-z0-9_-]{1,40}$/i, 'a form kind is 1 to 40 letters, digits, _ or -'),
+              v.toLowerCase(),
+            ),
+            whole('a form weight', 0, 1000),
+            'forms must map form kinds to weights',
+          ),
+          v.check((f) => Object.keys(f).length <= 50, 'forms has at most 50 kinds'),
+        ),
+      ),
+    }),
+  ),
+  identity: v.optional(
+    v.object({
+      blockedValues: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.string('a blocked value must be a string'),
+              v.trim(),
+              v.toLowerCase(),
+              v.minLength(1, 'a blocked value cannot be empty'),
+              v.maxLength(200, 'a blocked value is at most 200 characters'),
+            ),
+            'blockedValues must be a list of strings',
+          ),
+          v.maxLength(500, 'blockedValues has at most 500 values'),
+        ),
+      ),
+      sharedLimit: v.optional(whole('sharedLimit', 1, 1000)),
+    }),
+  ),
+});
+
+/** An http(s) origin as the browser sends it: scheme, host and port, no path, query or credentials. */
+function isOrigin(input: string): boolean {
+  try {
+    const url = new URL(input);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.username &&
+      !url.password &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !input.endsWith('?') &&
+      !input.endsWith('#')
+    );
+  } catch {
+    return false;
+  }
+}
+
+const OriginsSchema = v.pipe(
+  v.array(
+    v.pipe(
+      v.string('an origin must be a string'),
+      v.trim(),
+      v.check(isOrigin, 'must be an http(s) origin such as https://www.example.com, without a path'),
+      v.transform((o) => normaliseOrigin(o)!),
+    ),
+    'origins must be a list of origins',
+  ),
+  v.minLength(1, 'origins needs at least one origin'),
+  v.maxLength(50, 'origins has at most 50 origins'),
+  v.transform((list) => [...new Set(list)]),
+);
+const SiteName = v.pipe(
+  v.string('name is required'),
+  v.trim(),
+  v.minLength(1, 'name is required'),
+  v.maxLength(200, 'name is at most 200 characters'),
+);
+const CreateSiteSchema = v.object({ name: SiteName, origins: OriginsSchema });
+const PatchSiteSchema = v.pipe(
+  v.object({ name: v.optional(SiteName), origins: v.optional(OriginsSchema) }),
+  v.check((p) => p.name !== undefined || p.origins !== undefined, 'send a name, origins or both'),
+);
+
+const UserSchema = v.object({
+  email: v.pipe(
+    v.string('email is required'),
+    v.trim(),
+    v.maxLength(254, 'email is at most 254 characters'),
+    v.email('email must be an email address'),
+  ),
+  password: v.pipe(
+    v.string('password is required'),
+    v.minLength(10, 'password must have at least 10 characters'),
+    v.maxLength(1024, 'password is at most 1024 characters'),
+  ),
+});
+const TokenSchema = v.object({
+  name: v.pipe(
+    v.string('name is required'),
+    v.trim(),
+    v.minLength(1, 'name is required'),
+    v.maxLength(100, 'name is at most 100 characters'),
+  ),
+});
+
+async function jsonBody<T extends v.GenericSchema>(
+  req: { json(): Promise<unknown> },
+  schema: T,
+): Promise<v.InferOutput<T>> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
+  }
+  const parsed = v.safeParse(schema, body);
+  if (!parsed.success) {
+    const { field, message } = describeIssues(parsed.issues);
+    throw new ApiError(400, 'invalid_body', message, field);
+  }
+  return parsed.output as v.InferOutput<T>;
+}
+
+const record = (x: unknown): Record<string, unknown> =>
+  x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
+
+/** The editable rules as they apply now: the stored values over the defaults. */
+function ruleSettings(site: Site): SiteSettingsReply {
+  const applied = identitySettings(site.origins, site.settings);
+  const identity = record(site.settings.identity);
+  const extra = Array.isArray(identity.blockedValues)
+    ? identity.blockedValues
+        .filter((s): s is string => typeof s === 'string')
+        .map((s) => s.trim().toLowerCase())
+    : [];
+  const settings: SiteRuleSettings = {
+    score: { ...applied.score, forms: { ...applied.score.forms } },
+    identity: { blockedValues: extra, sharedLimit: applied.sharedLimit },
+  };
+  return {
+    settings,
+    defaults: {
+      score: { ...DEFAULT_SCORE, forms: { ...DEFAULT_SCORE.forms } },
+      identity: { blockedValues: [], sharedLimit: DEFAULT_SHARED_LIMIT },
+      builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
+    },
+  };
+}
+
+async function siteOr404(db: Db, id: string): Promise<Site> {
+  const site = await findSiteById(db, id);
+  if (!site) throw new ApiError(404, 'not_found', 'no site with this id', 'id');
+  return site;
+}
+
+async function summaryOf(db: Db, id: string): Promise<SiteSummary> {
+  return (await siteSummaries(db)).find((s) => s.id === id)!;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function settingsRoutes(db: Db): Hono<AuthVars> {
+  const app = new Hono<AuthVars>();
+
+  // ---- Sites ----
+
+  app.post('/sites', async function addSite(c) {
+    const body = await jsonBody(c.req, CreateSiteSchema);
+    const { site, secretKey } = await createSite(db, body.name, body.origins);
+    sitesChanged();
+    const reply: SiteCreatedReply = {
+      site: await summaryOf(db, site.id),
+      secretKey,
+      identitySecret: site.identitySecret,
+    };
+    return c.json(reply, 201);
+  });
+
+  app.patch('/sites/:id', async function changeSite(c) {
+    const body = await jsonBody(c.req, PatchSiteSchema);
+    const id = c.req.param('id');
+    if (!(await updateSite(db, id, body))) throw new ApiError(404, 'not_found', 'no site with this id', 'id');
+    // Origins decide which pages may send and which domains count as the site's own: apply them at once.
+    sitesChanged();
+    forgetSettings(id);
+    return c.json({ site: await summaryOf(db, id) });
+  });
+
+  app.get('/sites/:id/settings', async (c) => c.json(ruleSettings(await siteOr404(db, c.req.param('id')))));
+
+  app.put('/sites/:id/settings', async function saveSettings(c) {
+    const site = await siteOr404(db, c.req.param('id'));
+    const body = await jsonBody(c.req, SettingsSchema);
+    // Other keys of the JSON (role mailboxes, own domains, the shared window) are kept as they are.
+    const stored = { ...site.settings };
+    if (body.score) {
+      const score = { ...record(stored.score) };
+      for (const [k, value] of Object.entries(body.score)) if (value !== undefined) score[k] = value;
+      stored.score = score;
+    }
+    if (body.identity) {
+      const identity = { ...record(stored.identity) };
+      if (body.identity.blockedValues) identity.blockedValues = [...new Set(body.identity.blockedValues)];
+      if (body.identity.sharedLimit !== undefined) identity.sharedLimit = body.identity.sharedLimit;
+      stored.identity = identity;
+    }
+    await setSiteSettings(db, site.id, stored);
+    // The next event stitched for this site reads the new rules; events already folded keep theirs.
+    forgetSettings(site.id);
+    sitesChanged();
+    return c.json(ruleSettings({ ...site, settings: stored }));
+  });
+
+  // ---- Users ----
+
+  app.get('/users', async function users(c) {
+    const list: UserSummary[] = (await listUsers(db)).map((u) => ({
+      id: u.id,
+      email: u.email,
+      createdAt: iso(u.createdAt),
+    }));
+    return c.json({ users: list });
+  });
+
+  app.post('/users', async function addUser(c) {
+    const body = await jsonBody(c.req, UserSchema);
+    if (await findUserByEmail(db, body.email)) {
+      throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
+    }
+    const user = await createUser(db, body.email, body.password).catch((err: unknown) => {
+      if (String(err).includes('UNIQUE')) {
+        throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
+      }
+      throw err;
+    });
+    const reply: UserSummary = { ...user, createdAt: iso(Date.now()) };
+    return c.json({ user: reply }, 201);
+  });
+
+  app.delete('/users/:id', async function removeUser(c) {
+    const id = c.req.param('id');
+    if (c.get('user')?.id === id) {
+      throw new ApiError(409, 'cannot_remove_self', 'you cannot remove yourself; ask another user', 'id');
+    }
+    const result = await deleteUser(db, id);
+    if (result === 'missing') throw new ApiError(404, 'not_found', 'no user with this id', 'id');
+    if (result === 'last') {
+      throw new ApiError(409, 'last_user', 'the last user cannot be removed: nobody could sign in', 'id');
+    }
+    return c.json({ deleted: true });
+  });
+
+  // ---- API tokens ----
+
+  const tokenSummary = (t: Awaited<ReturnType<typeof listTokens>>[number]): TokenSummary => ({
+    id: t.id,
+    name: t.name,
+    createdAt: iso(t.createdAt),
+    lastUsedAt: t.lastUsedAt === null ? null : iso(t.lastUsedAt),
+  });
+
+  app.get('/tokens', async (c) => c.json({ tokens: (await listTokens(db)).map(tokenSummary) }));
+
+  app.post('/tokens', async function addToken(c) {
+    const { name } = await jsonBody(c.req, TokenSchema);
+    const { id, token } = await createToken(db, name);
+    const created = (await listTokens(db)).find((t) => t.id === id)!;
+    const reply: TokenCreatedReply = { token: tokenSummary(created), secret: token };
+    return c.json(reply, 201);
+  });
+
+  app.delete('/tokens/:id', async function revokeToken(c) {
+    if (!(await deleteToken(db, c.req.param('id')))) {
+      throw new ApiError(404, 'not_found', 'no API token with this id', 'id');
+    }
+    return c.json({ deleted: true });
+  });
+
+  return app;
+}
