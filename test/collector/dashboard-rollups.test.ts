@@ -1,4 +1,4 @@
-// The dashboard's maintained read models (attribution rollups, the profile search index) against a from-scratch
+// The dashboard's maintained read models (attribution and funnel rollups, the profile search index) against a from-scratch
 // recomputation, after a random history of profile rows: inserts, attribution changes, merges, unmerges, deletes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const SITES = ['s1', 's2'];
 const CHANNELS = [null, 'Direct', 'Email', 'Paid Search'];
 const CAMPAIGNS = [null, '', 'spring', 'summer'];
+const STAGES = ['reach', 'lead', 'customer'];
 const NAMES = [null, 'Ada Lovelace', 'Grace Hopper', 'Zoë Ünal'];
 
 let dir: string;
@@ -106,8 +107,8 @@ async function randomHistory(seed: number, steps: number): Promise<string[]> {
       });
     } else if (op < 0.65) {
       await db.execute({
-        sql: 'UPDATE profiles SET last_seen = last_seen + 1, email = ?, name = ? WHERE id = ?',
-        args: [r.maybe(`changed${step}@example.org`), r.pick(NAMES), r.pick(ids)],
+        sql: 'UPDATE profiles SET last_seen = last_seen + 1, email = ?, name = ?, stage = ? WHERE id = ?',
+        args: [r.maybe(`changed${step}@example.org`), r.pick(NAMES), r.pick(STAGES), r.pick(ids)],
       });
     } else if (op < 0.8) {
       await db.execute({
@@ -125,7 +126,7 @@ async function randomHistory(seed: number, steps: number): Promise<string[]> {
   return ids;
 }
 
-describe('attribution rollups', () => {
+describe('attribution and funnel rollups', () => {
   it('equal a recomputation from profile rows after a random history', { timeout: 60_000 }, async () => {
     for (const seed of [1, 2, 3]) {
       await randomHistory(seed, 400);
@@ -152,6 +153,13 @@ describe('attribution rollups', () => {
               + (SELECT COUNT(*) FROM attribution_revenue WHERE profiles <= 0) AS n`,
       );
       expect(Number(stale.rows[0].n)).toBe(0);
+      // The overview's funnel counts per site, day of first_seen and stage.
+      const counts = `SELECT site_id, day, stage, profiles FROM overview_days ORDER BY 1, 2, 3`;
+      const scratch = `SELECT site_id, first_seen / ${DAY} AS day, stage, COUNT(*) AS profiles FROM profiles
+        WHERE merged_into IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+      expect((await db.execute(counts)).rows.map((x) => ({ ...x }))).toEqual(
+        (await db.execute(scratch)).rows.map((x) => ({ ...x })),
+      );
     }
   });
 });
