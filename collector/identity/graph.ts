@@ -162,9 +162,11 @@ export function resolveGraph(
     } else inPlay.push(l);
   }
 
+  // Quarantined links stay inside the cluster: a shared identifier's neighbourhood is replayed as one, so
+  // its status is always decided over all of its links.
   const clusterUf = new UnionFind();
   for (const n of nodes) clusterUf.find(n.key);
-  for (const l of inPlay) clusterUf.union(l.a, l.b);
+  for (const l of live) clusterUf.union(l.a, l.b);
 
   // Replay in evidence order, keeping per component its user ids and whether it holds a verified id.
   const uf = new UnionFind();

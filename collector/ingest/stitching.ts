@@ -309,7 +309,7 @@ export async function stitchEvents(
     } else if (verified && !n.verified) {
       n.verified = true;
       n.dirty = true;
-      if (n.sharedAt === null && n.clusterId) dirtyClusters.add(n.clusterId);
+      if (n.clusterId) dirtyClusters.add(n.clusterId);
     }
   }
 
@@ -337,23 +337,18 @@ export async function stitchEvents(
         links.set(old.id, old);
         for (const k of [old.a, old.b]) {
           const n = nodes.get(k)!;
-          if (n.sharedAt === null && n.clusterId) dirtyClusters.add(n.clusterId);
+          if (n.clusterId) dirtyClusters.add(n.clusterId);
         }
       } else links.set(c.id, c);
     }
   }
   for (const l of extra.links ?? []) links.set(l.id, l);
 
-  // New links: a link to an identifier already quarantined as shared is quarantined at once and moves nothing.
+  // New links dirty the clusters of both ends. A link to an identifier quarantined as shared is replayed too:
+  // whether an identifier is shared depends on every link around it, so it is decided again each time, never
+  // kept from an earlier arrival order.
   for (const l of links.values()) {
     if (!l.isNew) continue;
-    const shared = [nodes.get(l.a)!, nodes.get(l.b)!].find((n) => n.sharedAt !== null);
-    if (shared && l.decision !== 'manual' && l.decision !== 'accepted') {
-      l.status = 'quarantined';
-      l.reason = `${shared.key} is shared by more than ${settings.sharedLimit} profiles`;
-      l.clusterId = shared.clusterId;
-      continue;
-    }
     for (const k of [l.a, l.b]) {
       const n = nodes.get(k)!;
       if (n.clusterId) dirtyClusters.add(n.clusterId);
@@ -431,16 +426,20 @@ async function replay(
     }
   }
   const scopeNodes = [...scope].map((k) => nodes.get(k)!);
+  // Shared status is decided afresh from the links in scope (see above), not carried over.
+  const graphNodes = scopeNodes.map((n) => ({ ...n, sharedAt: null }));
   const scopeLinks = [...links.values()].filter(
-    (l) => scope.has(l.a) && scope.has(l.b) && !(l.isNew && l.status === 'quarantined'),
+    (l) => scope.has(l.a) && scope.has(l.b),
   );
-  const result = resolveGraph(scopeNodes, scopeLinks, settings);
+  const result = resolveGraph(graphNodes, scopeLinks, settings);
 
   const oldProfile = new Map(scopeNodes.map((n) => [n.key, n.profileId]));
-  for (const [key, at] of result.shared) {
-    const n = nodes.get(key)!;
-    n.sharedAt = at;
-    n.dirty = true;
+  for (const n of scopeNodes) {
+    const at = result.shared.get(n.key) ?? null;
+    if (n.sharedAt !== at) {
+      n.sharedAt = at;
+      n.dirty = true;
+    }
   }
   const clusterOf = new Map<string, string>();
   for (const members of result.clusters) {
