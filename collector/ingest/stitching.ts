@@ -428,9 +428,7 @@ async function replay(
   const scopeNodes = [...scope].map((k) => nodes.get(k)!);
   // Shared status is decided afresh from the links in scope (see above), not carried over.
   const graphNodes = scopeNodes.map((n) => ({ ...n, sharedAt: null }));
-  const scopeLinks = [...links.values()].filter(
-    (l) => scope.has(l.a) && scope.has(l.b),
-  );
+  const scopeLinks = [...links.values()].filter((l) => scope.has(l.a) && scope.has(l.b));
   const result = resolveGraph(graphNodes, scopeLinks, settings);
 
   const oldProfile = new Map(scopeNodes.map((n) => [n.key, n.profileId]));
