@@ -190,6 +190,10 @@ export interface TouchSummary {
 /** A flag beside the stage: how recently the profile was seen. */
 export type ProfileStatus = 'active' | 'at_risk' | 'churned';
 export const PROFILE_STATUSES = ['active', 'at_risk', 'churned'] as const;
+/** GET /api/profiles?sort=…&order=asc|desc: the orders the profile list reads in (default lastSeen, desc). */
+export const PROFILE_SORTS = ['lastSeen', 'firstSeen', 'eventCount', 'email'] as const;
+export type ProfileSort = (typeof PROFILE_SORTS)[number];
+export type SortOrder = 'asc' | 'desc';
 
 export interface ProfileSummary {
   id: string;

@@ -4,14 +4,17 @@ import type {
   LinkSummary,
   MergeSummary,
   ProfileDetail,
+  ProfileSort,
   ProfileStatus,
   ProfileSummary,
+  SortOrder,
   TimelineItem,
   Touch,
   TouchSummary,
   WireEvent,
 } from '../../wire.ts';
 import type { Db } from '../db/client.ts';
+import { ApiError } from '../http/errors.ts';
 import type { TouchRecord } from '../identity/channels.ts';
 import { PREFIX_KIND } from '../identity/identifiers.ts';
 import { billingSummary } from '../identity/payments.ts';
@@ -83,6 +86,16 @@ function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
   };
 }
 
+// The SQL each sort orders by; each is a keyset over (column, id) with ties broken by id. A profile with no
+// email sorts after every email (U+10FFFF, the last code point), so A to Z starts with people, not visitors;
+// the profiles_email_order expression index matches it, so the keyset stays a plain range.
+const SORT_SQL: Record<ProfileSort, string> = {
+  lastSeen: 'last_seen',
+  firstSeen: 'first_seen',
+  eventCount: 'event_count',
+  email: 'COALESCE(email, char(1114111))',
+};
+
 export interface ProfileQuery {
   q?: string;
   stage?: string;
@@ -90,25 +103,47 @@ export interface ProfileQuery {
   channel?: string;
   siteId?: string;
   cursor?: string;
+  /** Default lastSeen, descending. */
+  sort?: ProfileSort;
+  order?: SortOrder;
   limit: number;
 }
 
-function encodeCursor(lastSeen: number, id: string): string {
-  return Buffer.from(`${lastSeen}:${id}`).toString('base64url');
+/** A cursor names the sort it was made for, the last row's sort value and its id. */
+export function encodeCursor(
+  sort: ProfileSort,
+  order: SortOrder,
+  value: string | number,
+  id: string,
+): string {
+  return Buffer.from(JSON.stringify([sort, order, value, id])).toString('base64url');
 }
 
-/** Null when the cursor is not one we made. */
-export function decodeCursor(cursor: string): { lastSeen: number; id: string } | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const at = text.indexOf(':');
-  const lastSeen = Number(text.slice(0, at));
-  return at > 0 && Number.isInteger(lastSeen) ? { lastSeen, id: text.slice(at + 1) } : null;
+/** Null when the cursor is not one we made for this sort and order. */
+export function decodeCursor(
+  cursor: string,
+  sort: ProfileSort = 'lastSeen',
+  order: SortOrder = 'desc',
+): { value: string | number; id: string } | null {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 4) return null;
+    const [s, o, value, id] = parsed as unknown[];
+    if (s !== sort || o !== order || typeof id !== 'string') return null;
+    if (sort === 'email' ? typeof value !== 'string' : !Number.isInteger(value)) return null;
+    return { value: value as string | number, id };
+  } catch {
+    return null;
+  }
 }
 
 export async function listProfiles(
   db: Db,
   query: ProfileQuery,
 ): Promise<{ profiles: ProfileSummary[]; nextCursor: string | null }> {
+  const sort = query.sort ?? 'lastSeen';
+  const order = query.order ?? 'desc';
+  const column = SORT_SQL[sort];
   const where = ['merged_into IS NULL'];
   const args: (string | number)[] = [];
   if (query.siteId) {
@@ -157,14 +192,21 @@ export async function listProfiles(
     }
   }
   if (query.cursor) {
-    const c = decodeCursor(query.cursor);
-    if (c) {
-      where.push('(last_seen < ? OR (last_seen = ? AND id < ?))');
-      args.push(c.lastSeen, c.lastSeen, c.id);
-    }
+    const c = decodeCursor(query.cursor, sort, order);
+    if (!c) throw new ApiError(400, 'invalid_query', 'cursor does not belong to this sort', 'cursor');
+    // The single-column bound lets the planner seek an expression index (email), where the row value alone
+    // would only filter a scan; for plain columns the row value is the seek.
+    where.push(
+      order === 'asc'
+        ? `${column} >= ? AND (${column}, id) > (?, ?)`
+        : `${column} <= ? AND (${column}, id) < (?, ?)`,
+    );
+    args.push(c.value, c.value, c.id);
   }
+  const dir = order === 'asc' ? 'ASC' : 'DESC';
   const rs = await db.execute({
-    sql: `SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY last_seen DESC, id DESC LIMIT ?`,
+    sql: `SELECT *, ${column} AS sort_value FROM profiles WHERE ${where.join(' AND ')}
+          ORDER BY ${column} ${dir}, id ${dir} LIMIT ?`,
     args: [...args, query.limit + 1],
   });
   const rows = rs.rows.slice(0, query.limit).map((r) => summaryFromRow(r as Record<string, unknown>));
@@ -172,7 +214,14 @@ export async function listProfiles(
   return {
     profiles: rows,
     nextCursor:
-      rs.rows.length > query.limit && last ? encodeCursor(Number(last.last_seen), String(last.id)) : null,
+      rs.rows.length > query.limit && last
+        ? encodeCursor(
+            sort,
+            order,
+            sort === 'email' ? String(last.sort_value) : Number(last.sort_value),
+            String(last.id),
+          )
+        : null,
   };
 }
 

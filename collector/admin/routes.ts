@@ -5,6 +5,7 @@ import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
 import {
   type MergeProposalsReply,
+  PROFILE_SORTS,
   PROFILE_STATUSES,
   type ProfileReply,
   type ProfilesReply,
@@ -162,6 +163,8 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
       channel: c.req.query('channel')?.trim().slice(0, 100) || undefined,
       siteId: c.req.query('site') || undefined,
       cursor: c.req.query('cursor') || undefined,
+      sort: oneOf(c.req.query('sort'), PROFILE_SORTS, 'sort'),
+      order: oneOf(c.req.query('order'), ['asc', 'desc'] as const, 'order'),
       limit,
     });
     return c.json(reply);

@@ -12,9 +12,11 @@ import type {
   InboxReply,
   OverviewReply,
   ProfileReply,
+  ProfileSort,
   ProfileStatus,
   ProfilesReply,
   SiteSummary,
+  SortOrder,
   Stage,
 } from '../../wire.ts';
 
@@ -115,13 +117,23 @@ export const api = {
   logout: () => request<void>('/api/logout', { method: 'POST' }),
   me: (signal?: AbortSignal) => request<{ user: User }>('/api/me', { signal }),
   sites: (signal?: AbortSignal) => request<{ sites: SiteSummary[] }>('/api/sites', { signal }),
-  profiles: (params: ProfileFilters & { cursor?: string | null; limit?: number }, signal?: AbortSignal) => {
+  profiles: (
+    params: ProfileFilters & {
+      sort?: ProfileSort | '';
+      order?: SortOrder | '';
+      cursor?: string | null;
+      limit?: number;
+    },
+    signal?: AbortSignal,
+  ) => {
     const search = new URLSearchParams();
     if (params.q) search.set('q', params.q);
     if (params.site) search.set('site', params.site);
     if (params.stage) search.set('stage', params.stage);
     if (params.status) search.set('status', params.status);
     if (params.channel) search.set('channel', params.channel);
+    if (params.sort) search.set('sort', params.sort);
+    if (params.order) search.set('order', params.order);
     if (params.cursor) search.set('cursor', params.cursor);
     search.set('limit', String(params.limit ?? 50));
     return request<ProfilesReply>(`/api/profiles?${search}`, { signal });

@@ -1,13 +1,23 @@
 // The live inbox: conversations as they change (SSE through inbox-store.ts), one conversation's messages,
 // reply, close or reopen, and assign. Loaded lazily: most mornings start on the overview.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ChatMessage, ConversationSummary, InboxChange } from '../../wire.ts';
+import type { ChatMessage, ConversationSummary, InboxChange, UserSummary } from '../../wire.ts';
 import { type ApiError, api, isAbort, type User } from './api.ts';
 import { ErrorNotice, Loading, PageTitle, RelativeTime } from './components.tsx';
 import { formatClock, formatDay, shortId } from './format.ts';
 import { unreadTotal, upsertConversation, useInbox, useInboxChanges } from './inbox-store.ts';
 import { BASE, Link, useLocation } from './router.tsx';
-import { toApiError } from './use-request.ts';
+import { settingsApi } from './settings-api.ts';
+import { type RequestState, toApiError, useRequest } from './use-request.ts';
+
+type Users = RequestState<{ users: UserSummary[] }>;
+
+/** "you" for the signed-in user, else the user's email; a removed user is said so. */
+function assigneeName(id: string, user: User, users: Users): string {
+  if (id === user.id) return 'you';
+  const found = users.status === 'ready' ? users.data.users.find((u) => u.id === id) : undefined;
+  return found ? found.email : users.status === 'ready' ? 'a removed user' : 'another user';
+}
 
 export function conversationLabel(c: ConversationSummary): string {
   return c.email ?? `Visitor ${shortId(c.anonymousId)}`;
@@ -22,6 +32,7 @@ export function InboxPage({ id, user }: { id: string | null; user: User }) {
   const status = query.get('status') === 'closed' ? 'closed' : 'open';
   const shown = inbox.conversations.filter((c) => c.status === status);
   const unread = unreadTotal(inbox.conversations);
+  const [users, retryUsers] = useRequest((signal) => settingsApi.users(signal), []);
   return (
     <>
       <div class="page-head">
@@ -77,7 +88,11 @@ export function InboxPage({ id, user }: { id: string | null; user: User }) {
                     <span class="conversation-last">{c.lastMessage?.text ?? ''}</span>
                     <span class="conversation-meta">
                       <RelativeTime iso={c.updatedAt} />
-                      {c.assigneeId ? (c.assigneeId === user.id ? ' · yours' : ' · assigned') : ''}
+                      {c.assigneeId
+                        ? c.assigneeId === user.id
+                          ? ' · yours'
+                          : ` · ${assigneeName(c.assigneeId, user, users)}`
+                        : ''}
                     </span>
                   </Link>
                 </li>
@@ -87,7 +102,7 @@ export function InboxPage({ id, user }: { id: string | null; user: User }) {
         </nav>
         <section class="inbox-thread" aria-label="Conversation">
           {id ? (
-            <Thread key={id} id={id} user={user} status={status} />
+            <Thread key={id} id={id} user={user} users={users} retryUsers={retryUsers} status={status} />
           ) : (
             <p class="muted thread-placeholder">Choose a conversation.</p>
           )}
@@ -97,7 +112,15 @@ export function InboxPage({ id, user }: { id: string | null; user: User }) {
   );
 }
 
-function Thread({ id, user, status }: { id: string; user: User; status: string }) {
+interface ThreadProps {
+  id: string;
+  user: User;
+  users: Users;
+  retryUsers: () => void;
+  status: string;
+}
+
+function Thread({ id, user, users, retryUsers, status }: ThreadProps) {
   const inbox = useInbox();
   const conversation = inbox.conversations.find((c) => c.id === id) ?? null;
   const [messages, setMessages] = useState<ChatMessage[] | null>(null);
@@ -163,7 +186,7 @@ function Thread({ id, user, status }: { id: string; user: User; status: string }
             Find the profile
           </Link>
         ) : null}
-        <ThreadActions conversation={current} user={user} />
+        <ThreadActions conversation={current} user={user} users={users} retryUsers={retryUsers} />
       </header>
       <ol class="messages" ref={list} aria-label="Messages" tabIndex={0}>
         {messages.map((m) => {
@@ -197,7 +220,17 @@ function Thread({ id, user, status }: { id: string; user: User; status: string }
   );
 }
 
-function ThreadActions({ conversation, user }: { conversation: ConversationSummary; user: User }) {
+function ThreadActions({
+  conversation,
+  user,
+  users,
+  retryUsers,
+}: {
+  conversation: ConversationSummary;
+  user: User;
+  users: Users;
+  retryUsers: () => void;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const run = (action: () => Promise<{ conversation: ConversationSummary }>) => {
@@ -216,23 +249,37 @@ function ThreadActions({ conversation, user }: { conversation: ConversationSumma
   };
   const closed = conversation.status === 'closed';
   const assignee = conversation.assigneeId;
+  // You first, then everyone else by email; an assignee no longer in the list still shows.
+  const others =
+    users.status === 'ready'
+      ? users.data.users.filter((u) => u.id !== user.id).sort((a, b) => a.email.localeCompare(b.email))
+      : [];
+  const listed = !assignee || assignee === user.id || others.some((u) => u.id === assignee);
+  const selectId = `assignee-${conversation.id}`;
   return (
     <div class="thread-actions">
-      <label class="field field-inline">
-        <span class="visually-hidden">Assigned to</span>
+      <div class="field field-inline assign">
+        <label for={selectId}>Assigned to</label>
         <select
+          id={selectId}
           value={assignee ?? ''}
           disabled={busy}
+          aria-busy={busy}
           onChange={(e) => {
             const value = e.currentTarget.value || null;
-            run(() => api.assign(conversation.id, value));
+            if (value !== assignee) run(() => api.assign(conversation.id, value));
           }}
         >
-          <option value="">Unassigned</option>
+          <option value="">Nobody</option>
           <option value={user.id}>Me ({user.email})</option>
-          {assignee && assignee !== user.id ? <option value={assignee}>Another user</option> : null}
+          {others.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.email}
+            </option>
+          ))}
+          {listed ? null : <option value={assignee}>{assigneeName(assignee, user, users)}</option>}
         </select>
-      </label>
+      </div>
       <button
         type="button"
         class="button button-small"
@@ -242,6 +289,7 @@ function ThreadActions({ conversation, user }: { conversation: ConversationSumma
         {closed ? 'Reopen' : 'Close'}
       </button>
       {error ? <ErrorNotice error={error} /> : null}
+      {users.status === 'error' ? <ErrorNotice error={users.error} retry={retryUsers} /> : null}
     </div>
   );
 }

@@ -1,8 +1,18 @@
-// Every profile, most recently seen first: search, filters (site, stage, status, channel) kept in the URL,
-// "Load more" paging, sorting of the loaded rows, and a CSV export of exactly what is shown.
+// Every profile, most recently seen first: search, filters (site, stage, status, channel) and the order kept
+// in the URL, sorted by the API (last seen, first seen, events, email) with "Load more" paging in that order,
+// and a CSV export of exactly what is shown.
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { PROFILE_STATUSES, type ProfileStatus, type ProfileSummary, STAGES, type Stage } from '../../wire.ts';
+import {
+  PROFILE_SORTS,
+  PROFILE_STATUSES,
+  type ProfileSort,
+  type ProfileStatus,
+  type ProfileSummary,
+  STAGES,
+  type SortOrder,
+  type Stage,
+} from '../../wire.ts';
 import { type ApiError, api, isAbort, type ProfileFilters } from './api.ts';
 import { ErrorNotice, Loading, PageTitle, RelativeTime, StageBadge } from './components.tsx';
 import { CHANNELS, STATUS_LABEL, touchLabel, who } from './format.ts';
@@ -14,8 +24,8 @@ const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 300;
 
 interface ListParams extends ProfileFilters {
-  sort?: SortKey | '';
-  dir?: 'asc' | 'desc' | '';
+  sort?: ProfileSort | '';
+  dir?: SortOrder | '';
 }
 
 function listHref(params: ListParams): string {
@@ -32,33 +42,24 @@ function pick<T extends string>(value: string | null, allowed: readonly T[]): T 
   return value && allowed.includes(value as T) ? (value as T) : '';
 }
 
-type SortKey = 'who' | 'stage' | 'status' | 'channel' | 'score' | 'lastSeen' | 'events';
-const SORT_KEYS: SortKey[] = ['who', 'stage', 'status', 'channel', 'score', 'lastSeen', 'events'];
-
-const sortValue: Record<SortKey, (p: ProfileSummary) => string | number> = {
-  who: (p) => who(p).label.toLowerCase(),
-  stage: (p) => STAGES.indexOf(p.stage),
-  status: (p) => PROFILE_STATUSES.indexOf(p.status ?? 'active'),
-  channel: (p) => (p.channel ?? '').toLowerCase(),
-  score: (p) => p.leadScore ?? 0,
-  lastSeen: (p) => Date.parse(p.lastSeen) || 0,
-  events: (p) => p.eventCount,
+/** A sort's first click: names A→Z, numbers and times largest first. */
+const FIRST_ORDER: Record<ProfileSort, SortOrder> = {
+  lastSeen: 'desc',
+  firstSeen: 'desc',
+  eventCount: 'desc',
+  email: 'asc',
 };
 
-/** The loaded rows in the chosen order; ties keep the server's order (most recently seen first). */
-export function sortProfiles(
-  profiles: ProfileSummary[],
-  key: SortKey | '',
-  dir: 'asc' | 'desc' | '',
-): ProfileSummary[] {
-  if (!key) return profiles;
-  const value = sortValue[key];
-  const sign = dir === 'asc' ? 1 : -1;
-  return profiles
-    .map((p, i) => ({ p, i, v: value(p) }))
-    .sort((a, b) => (a.v < b.v ? -sign : a.v > b.v ? sign : a.i - b.i))
-    .map((x) => x.p);
-}
+const SORT_OPTIONS: { value: string; label: string }[] = [
+  { value: 'lastSeen:desc', label: 'Last seen: newest' },
+  { value: 'lastSeen:asc', label: 'Last seen: oldest' },
+  { value: 'firstSeen:desc', label: 'First seen: newest' },
+  { value: 'firstSeen:asc', label: 'First seen: oldest' },
+  { value: 'eventCount:desc', label: 'Events: most' },
+  { value: 'eventCount:asc', label: 'Events: fewest' },
+  { value: 'email:asc', label: 'Email: A to Z' },
+  { value: 'email:desc', label: 'Email: Z to A' },
+];
 
 /** One CSV line per shown profile, in the shown order (RFC 4180 quoting). */
 export function profilesCsv(profiles: ProfileSummary[]): string {
@@ -134,10 +135,12 @@ export function ProfilesPage() {
   const stage = pick<Stage>(query.get('stage'), STAGES);
   const status = pick<ProfileStatus>(query.get('status'), PROFILE_STATUSES);
   const channel = query.get('channel') ?? '';
-  const sort = pick(query.get('sort'), SORT_KEYS);
+  const sort = pick(query.get('sort'), PROFILE_SORTS);
   const dir = pick(query.get('dir'), ['asc', 'desc'] as const);
   const filters = { q, site, stage, status, channel };
   const params: ListParams = { ...filters, sort, dir };
+  // What the API orders by: no sort in the URL is the API's default, last seen newest first.
+  const order = { sort: sort || 'lastSeen', order: dir || (sort ? FIRST_ORDER[sort] : 'desc') } as const;
   const filtered = !!(stage || status || channel);
   lastListHref = href;
 
@@ -177,7 +180,7 @@ export function ProfilesPage() {
     more.current?.abort();
     setMoreState({ loading: false, error: null });
     setList((prev) => ({ ...prev, loading: true, error: null }));
-    api.profiles({ ...filters, limit: PAGE_SIZE }, controller.signal).then(
+    api.profiles({ ...filters, ...order, limit: PAGE_SIZE }, controller.signal).then(
       (reply) =>
         setList({ profiles: reply.profiles, nextCursor: reply.nextCursor, loading: false, error: null }),
       (err) => {
@@ -185,14 +188,14 @@ export function ProfilesPage() {
       },
     );
     return () => controller.abort();
-  }, [q, site, stage, status, channel, attempt]);
+  }, [q, site, stage, status, channel, sort, dir, attempt]);
 
   const loadMore = () => {
     if (!list.nextCursor || moreState.loading) return;
     const controller = new AbortController();
     more.current = controller;
     setMoreState({ loading: true, error: null });
-    api.profiles({ ...filters, cursor: list.nextCursor, limit: PAGE_SIZE }, controller.signal).then(
+    api.profiles({ ...filters, ...order, cursor: list.nextCursor, limit: PAGE_SIZE }, controller.signal).then(
       (reply) => {
         setList((prev) => {
           // New events can move a profile between pages; show each profile once.
@@ -216,7 +219,7 @@ export function ProfilesPage() {
   }, [list.profiles]);
 
   const siteList = sites.status === 'ready' ? sites.data.sites : [];
-  const profiles = list.profiles && sortProfiles(list.profiles, sort, dir);
+  const profiles = list.profiles;
   const setFilter = (change: Partial<ListParams>) =>
     navigate(listHref({ ...params, q: text.trim(), ...change }), { replace: true });
 
@@ -291,6 +294,24 @@ export function ProfilesPage() {
                 ))}
               </select>
             </label>
+            <label class="field field-inline">
+              <span class="visually-hidden">Sort by</span>
+              <select
+                value={`${order.sort}:${order.order}`}
+                onChange={(e) => {
+                  const [key, to] = e.currentTarget.value.split(':') as [ProfileSort, SortOrder];
+                  setFilter(
+                    key === 'lastSeen' && to === 'desc' ? { sort: '', dir: '' } : { sort: key, dir: to },
+                  );
+                }}
+              >
+                {SORT_OPTIONS.map((o) => (
+                  <option key={o.value} value={o.value}>
+                    {o.label}
+                  </option>
+                ))}
+              </select>
+            </label>
           </form>
         </search>
       </div>
@@ -333,7 +354,7 @@ export function ProfilesPage() {
               <p class="muted result-count" role="status">
                 {list.loading
                   ? 'Updating…'
-                  : `${profiles.length}${list.nextCursor ? '+' : ''} ${profiles.length === 1 ? 'profile' : 'profiles'}${q ? ` matching “${q}”` : ''}${sort && list.nextCursor ? ' · sorted among those loaded' : ''}`}
+                  : `${profiles.length}${list.nextCursor ? '+' : ''} ${profiles.length === 1 ? 'profile' : 'profiles'}${q ? ` matching “${q}”` : ''}`}
               </p>
               <button
                 type="button"
@@ -352,15 +373,14 @@ export function ProfilesPage() {
               profiles={profiles}
               stale={list.loading}
               tableRef={table}
-              sort={sort}
-              dir={dir}
-              onSort={(key) =>
+              sort={order.sort}
+              dir={order.order}
+              onSort={(key) => {
+                const to = key === order.sort ? (order.order === 'asc' ? 'desc' : 'asc') : FIRST_ORDER[key];
                 setFilter(
-                  sort === key
-                    ? { sort: key, dir: dir === 'asc' ? 'desc' : 'asc' }
-                    : { sort: key, dir: key === 'who' || key === 'channel' ? 'asc' : 'desc' },
-                )
-              }
+                  key === 'lastSeen' && to === 'desc' ? { sort: '', dir: '' } : { sort: key, dir: to },
+                );
+              }}
             />
             {list.nextCursor || moreState.error ? (
               <div class="load-more">
@@ -385,15 +405,23 @@ export function ProfilesPage() {
   );
 }
 
-const COLUMNS: { key: SortKey; label: string; num?: boolean }[] = [
-  { key: 'who', label: 'Who' },
-  { key: 'stage', label: 'Stage' },
-  { key: 'status', label: 'Status' },
-  { key: 'channel', label: 'First touch' },
-  { key: 'score', label: 'Score', num: true },
-  { key: 'lastSeen', label: 'Last seen' },
-  { key: 'events', label: 'Events', num: true },
+// Columns with a sort ask the API for that order; the others are not sortable across every profile.
+const COLUMNS: { label: string; sort?: ProfileSort; num?: boolean }[] = [
+  { label: 'Who', sort: 'email' },
+  { label: 'Stage' },
+  { label: 'Status' },
+  { label: 'First touch' },
+  { label: 'Score', num: true },
+  { label: 'Last seen', sort: 'lastSeen' },
+  { label: 'Events', sort: 'eventCount', num: true },
 ];
+
+const SORT_CAPTION: Record<ProfileSort, Record<SortOrder, string>> = {
+  lastSeen: { desc: 'most recently seen first', asc: 'least recently seen first' },
+  firstSeen: { desc: 'most recently first seen first', asc: 'earliest first seen first' },
+  eventCount: { desc: 'most events first', asc: 'fewest events first' },
+  email: { asc: 'by email, A to Z', desc: 'by email, Z to A' },
+};
 
 function ProfileTable({
   profiles,
@@ -406,29 +434,31 @@ function ProfileTable({
   profiles: ProfileSummary[];
   stale: boolean;
   tableRef: RefObject<HTMLTableElement | null>;
-  sort: SortKey | '';
-  dir: 'asc' | 'desc' | '';
-  onSort: (key: SortKey) => void;
+  sort: ProfileSort;
+  dir: SortOrder;
+  onSort: (key: ProfileSort) => void;
 }) {
   return (
     <table ref={tableRef} class={`profiles${stale ? ' stale' : ''}`}>
-      <caption class="visually-hidden">
-        Profiles,{' '}
-        {sort ? `sorted by ${COLUMNS.find((c) => c.key === sort)?.label}` : 'most recently seen first'}
-      </caption>
+      <caption class="visually-hidden">Profiles, {SORT_CAPTION[sort][dir]}</caption>
       <thead>
         <tr>
           {COLUMNS.map((col) => {
-            const active = sort === col.key;
+            const key = col.sort;
+            const active = !!key && sort === key;
             const order = active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined;
             return (
-              <th key={col.key} scope="col" class={col.num ? 'num' : undefined} aria-sort={order}>
-                <button type="button" class="sort" onClick={() => onSort(col.key)}>
-                  {col.label}
-                  <span aria-hidden="true" class="sort-mark">
-                    {active ? (dir === 'asc' ? '▲' : '▼') : ''}
-                  </span>
-                </button>
+              <th key={col.label} scope="col" class={col.num ? 'num' : undefined} aria-sort={order}>
+                {key ? (
+                  <button type="button" class="sort" onClick={() => onSort(key)}>
+                    {col.label}
+                    <span aria-hidden="true" class="sort-mark">
+                      {active ? (dir === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                ) : (
+                  col.label
+                )}
               </th>
             );
           })}

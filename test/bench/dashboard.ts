@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSite, createToken } from '../../collector/admin/accounts.ts';
+import { encodeCursor } from '../../collector/admin/profiles.ts';
 import { createApp } from '../../collector/app.ts';
 import { openDb } from '../../collector/db/client.ts';
 import { emptyProfile } from '../../collector/identity/profile.ts';
@@ -159,6 +160,22 @@ const headers = { Authorization: `Bearer ${token}` };
 const first = (await (await app.request('/api/profiles?limit=50', { headers })).json()) as {
   nextCursor: string;
 };
+const nextOf = async (path: string) =>
+  ((await (await app.request(path, { headers })).json()) as { nextCursor: string }).nextCursor;
+const sorted: [string, string][] = [];
+for (const sort of ['lastSeen', 'firstSeen', 'eventCount', 'email']) {
+  for (const order of ['asc', 'desc']) {
+    const path = `/api/profiles?limit=50&sort=${sort}&order=${order}`;
+    sorted.push([`profiles, ${sort} ${order}`, path]);
+    sorted.push([`  next page`, `${path}&cursor=${await nextOf(path)}`]);
+  }
+}
+// A page from the middle of each order: the cursor seeks, it never skips the rows before it.
+const middle = { lastSeen: now - 180 * DAY, firstSeen: now - 180 * DAY, eventCount: EVENTS_PER_PROFILE };
+for (const [sort, value] of [...Object.entries(middle), ['email', 'person5']] as [never, string | number][]) {
+  const cursor = encodeCursor(sort, 'desc', value, `p${Math.floor(PROFILES / 2)}`);
+  sorted.push([`profiles, ${sort} desc, middle`, `/api/profiles?limit=50&sort=${sort}&cursor=${cursor}`]);
+}
 const today = new Date(now).toISOString().slice(0, 10);
 const daysAgo = (n: number) => new Date(now - n * DAY).toISOString().slice(0, 10);
 
@@ -171,6 +188,10 @@ const CALLS: [string, string][] = [
   ['profiles, status=at_risk', '/api/profiles?limit=50&status=at_risk'],
   ['profiles, search an email', `/api/profiles?limit=50&q=${encodeURIComponent(emailed)}`],
   ['profiles, search with no match', '/api/profiles?limit=50&q=nobody-matches-this'],
+  ...sorted,
+  ['profiles, email asc, stage=loyal', '/api/profiles?limit=50&sort=email&order=asc&stage=loyal'],
+  ['profiles, firstSeen, channel=Email', '/api/profiles?limit=50&sort=firstSeen&channel=Email'],
+  ['profiles, eventCount, search', `/api/profiles?limit=50&sort=eventCount&q=${encodeURIComponent(emailed)}`],
   ['profile p7 with timeline', '/api/profiles/p7'],
   ['overview, 30 days', `/api/overview?from=${daysAgo(29)}&to=${today}`],
   ['overview, 365 days', `/api/overview?from=${daysAgo(364)}&to=${today}`],

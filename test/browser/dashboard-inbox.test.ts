@@ -1,5 +1,5 @@
 // The inbox in Chromium through the real API: conversations arrive live over SSE, the unread count in the
-// navigation follows, and an agent reads, replies, assigns and closes.
+// navigation follows, and an agent reads, replies, assigns (to anyone on the team, or nobody) and closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, openPage, shootBoth, signIn, startHarness } from './dashboard-support.ts';
 
@@ -10,7 +10,14 @@ beforeAll(async () => {
     method: 'PUT',
     body: JSON.stringify({ enabled: true, autoReply: 'Thanks! We reply within minutes.', askEmail: '' }),
   });
+  const sam = await h.collector.api('/api/users', {
+    method: 'POST',
+    body: JSON.stringify({ email: 'sam@example.com', password: 'a long enough password' }),
+  });
+  expect(sam.status).toBe(201);
+  samId = sam.body.user.id;
 });
+let samId = '';
 afterAll(async () => {
   await h?.close();
 });
@@ -62,8 +69,33 @@ describe('dashboard inbox', () => {
     await expect.poll(() => messages.textContent()).toContain('Yes: 20% off from ten seats.');
     expect(await page.getByLabel('Reply').inputValue()).toBe('');
 
+    // Assign to another user of the team: the select lists everyone from GET /api/users.
+    const assignee = page.getByLabel('Assigned to');
+    expect(await assignee.locator('option').allTextContents()).toEqual([
+      'Nobody',
+      `Me (${h.collector.admin.email})`,
+      'sam@example.com',
+    ]);
+    await assignee.selectOption({ label: 'sam@example.com' });
+    await expect
+      .poll(() => list.getByRole('link', { name: /grace@example\.com/ }).textContent())
+      .toContain('sam@example.com');
+    const conversationId = async () =>
+      (await h.collector.api('/api/inbox')).body.conversations.find(
+        (c: { email: string | null }) => c.email === 'grace@example.com',
+      );
+    expect((await conversationId()).assigneeId).toBe(samId);
+    expect(await assignee.inputValue()).toBe(samId);
+    await shootBoth(page, 'dashboard-inbox-assigned');
+    // Nobody unassigns.
+    await assignee.selectOption({ label: 'Nobody' });
+    await expect.poll(async () => (await conversationId()).assigneeId).toBeNull();
+    await expect
+      .poll(() => list.getByRole('link', { name: /grace@example\.com/ }).textContent())
+      .not.toContain('sam@example.com');
+
     // Assign to me, then close: it leaves the open list and shows under Closed.
-    await page.getByLabel('Assigned to').selectOption({ label: `Me (${h.collector.admin.email})` });
+    await assignee.selectOption({ label: `Me (${h.collector.admin.email})` });
     await expect
       .poll(() => list.getByRole('link', { name: /grace@example\.com/ }).textContent())
       .toContain('yours');

@@ -1,5 +1,6 @@
 // The profiles list in Chromium through the real API: stage, status and channel filters in the URL, sorting
-// of the loaded rows, "Load more" paging and a CSV export of what is shown.
+// by the API (headers and the sort menu, kept in the URL), "Load more" paging in that order and a CSV export
+// of what is shown.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireEventInput } from '../../wire.ts';
@@ -64,9 +65,39 @@ describe('dashboard profiles', () => {
     const rows = page.locator('table.profiles tbody tr');
     await expect.poll(() => rows.count()).toBe(50);
     expect(await page.locator('.result-count').textContent()).toContain('50+ profiles');
+    // The default order is the API's: last seen, newest first.
+    const lastSeenHeader = page.getByRole('columnheader', { name: 'Last seen' });
+    expect(await lastSeenHeader.getAttribute('aria-sort')).toBe('descending');
+    expect(await page.locator('.result-count').textContent()).not.toContain('among those loaded');
     await page.getByRole('button', { name: 'Load more' }).click();
     await expect.poll(() => rows.count()).toBe(55);
     await shootBoth(page, 'dashboard-profiles', false);
+
+    // Who sorts by email through the API, A to Z: the two leads come first out of all 55, not only the
+    // loaded rows, and the profiles without an email after them; "Load more" continues in that order.
+    const whoHeader = page.getByRole('columnheader', { name: 'Who' });
+    await whoHeader.getByRole('button').click();
+    await page.waitForURL(/sort=email&dir=asc/);
+    await expect.poll(() => whoHeader.getAttribute('aria-sort')).toBe('ascending');
+    expect(await lastSeenHeader.getAttribute('aria-sort')).toBeNull();
+    await expect.poll(() => rows.nth(0).textContent()).toContain('amy@example.com');
+    expect(await rows.nth(1).textContent()).toContain('ben@example.com');
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(55);
+    const shown = await page
+      .locator('table.profiles tbody .row-link')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    expect(new Set(shown).size).toBe(55);
+    // Z to A: the profiles without an email lead, the leads come last.
+    await whoHeader.getByRole('button').click();
+    await page.waitForURL(/sort=email&dir=desc/);
+    await expect.poll(() => whoHeader.getAttribute('aria-sort')).toBe('descending');
+    await expect.poll(() => rows.nth(0).textContent()).not.toContain('@example.com');
+    // The URL keeps the order: a reload reads it back.
+    await page.reload();
+    await expect.poll(() => whoHeader.getAttribute('aria-sort')).toBe('descending');
+    expect(await page.getByLabel('Sort by').inputValue()).toBe('email:desc');
 
     // Stage filter: the URL says it, the rows follow.
     await page.getByLabel('Stage').selectOption('lead');
@@ -78,17 +109,22 @@ describe('dashboard profiles', () => {
     await expect.poll(() => rows.count()).toBe(2);
     expect(await rows.nth(0).textContent()).toContain('Email');
 
-    // Sorting the loaded rows by events: ascending on the first click, descending on the second.
+    // Sorting by events through the API, with the filters: most first on the first click, fewest on the second.
     const eventsHeader = page.getByRole('columnheader', { name: 'Events' });
     // The headers are buttons: the keyboard sorts too.
     await eventsHeader.getByRole('button').focus();
     await page.keyboard.press('Enter');
-    await page.waitForURL(/sort=events/);
+    await page.waitForURL(/sort=eventCount&dir=desc/);
+    await page.waitForURL(/stage=lead/);
     await expect.poll(() => eventsHeader.getAttribute('aria-sort')).toBe('descending');
-    expect(await rows.nth(0).textContent()).toContain('amy@example.com');
-    await eventsHeader.getByRole('button').click();
+    await expect.poll(() => rows.nth(0).textContent()).toContain('amy@example.com');
+    // Focus stays on the header while the rows reload.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('Events');
+    await page.keyboard.press('Enter');
     await expect.poll(() => eventsHeader.getAttribute('aria-sort')).toBe('ascending');
-    expect(await rows.nth(0).textContent()).toContain('ben@example.com');
+    await page.waitForURL(/sort=eventCount&dir=asc/);
+    await expect.poll(() => rows.nth(0).textContent()).toContain('ben@example.com');
+    await page.locator('table.profiles.stale').waitFor({ state: 'detached' });
 
     // The CSV holds what is shown, in the shown order.
     const [download] = await Promise.all([
@@ -118,6 +154,12 @@ describe('dashboard profiles', () => {
     await page.getByRole('heading', { name: 'No profile matches these filters' }).waitFor();
     await page.getByRole('button', { name: 'Clear search and filters' }).click();
     await expect.poll(() => rows.count()).toBe(50);
+
+    // The sort menu (the phone's way to sort: the table has no header row there) offers first seen too.
+    await page.getByLabel('Sort by').selectOption('firstSeen:asc');
+    await page.waitForURL(/sort=firstSeen&dir=asc/);
+    await expect.poll(() => rows.nth(0).textContent()).toContain('Organic Search');
+    await shootBoth(page, 'dashboard-profiles-sorted', false);
 
     expect(problems).toEqual([]);
     await page.context().close();

@@ -180,6 +180,38 @@ test('the stream: history, live agent reply, replay after Last-Event-ID, heartbe
   await until(() => hub.size === 0);
 });
 
+test('inbox assign: any existing user or nobody; an unknown user or conversation is refused', async () => {
+  const id = (await (await say('hi', 'as-1', 'anon-as')).json()).conversationId;
+  const other = await h.api('/api/users', {
+    method: 'POST',
+    body: JSON.stringify({ email: 'sam@example.com', password: 'another long password' }),
+  });
+  expect(other.status).toBe(201);
+  const assign = async (userId: unknown, to = id) => {
+    const res = await admin(`/api/inbox/${to}/assign`, { method: 'POST', body: JSON.stringify({ userId }) });
+    return { status: res.status, body: await res.json() };
+  };
+  // Another user than the caller (a token here) is fine, and so is nobody.
+  const toSam = await assign(other.body.user.id);
+  expect(toSam.status).toBe(200);
+  expect(toSam.body.conversation.assigneeId).toBe(other.body.user.id);
+  const listed = await (await admin('/api/inbox')).json();
+  expect(listed.conversations[0].assigneeId).toBe(other.body.user.id);
+  const nobody = await assign(null);
+  expect(nobody.status).toBe(200);
+  expect(nobody.body.conversation.assigneeId).toBeNull();
+  // An unknown user: 400 naming userId, and the conversation keeps its assignee.
+  const unknown = await assign('no-such-user');
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error).toMatchObject({ code: 'unknown_user', field: 'userId' });
+  const bad = await assign(42);
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.field).toBe('userId');
+  expect((await (await admin(`/api/inbox/${id}`)).json()).conversation.assigneeId).toBeNull();
+  // An unknown conversation: 404.
+  expect((await assign(other.body.user.id, 'no-such-conversation')).status).toBe(404);
+});
+
 test('inbox: list with filter and unread, read, close, assign; stream of changes', async () => {
   const a = (await (await say('from A', 'a-1', 'anon-a')).json()).conversationId;
   const b = (await (await say('from B', 'b-1', 'anon-b')).json()).conversationId;
