@@ -1,4 +1,5 @@
 // The authenticated JSON API under /api: login, sites and profiles.
+import { jsonBody } from '../http/body.ts';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
@@ -13,7 +14,6 @@ import {
 } from '../../wire.ts';
 import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
-import { describeIssues } from '../ingest/routes.ts';
 import {
   checkLogin,
   consumeSetupToken,
@@ -81,24 +81,6 @@ const SetupSchema = v.object({
     v.minLength(10, 'password must have at least 10 characters'),
   ),
 });
-
-async function jsonBody<T extends v.GenericSchema>(
-  req: { json(): Promise<unknown> },
-  schema: T,
-): Promise<v.InferOutput<T>> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = v.safeParse(schema, body);
-  if (!parsed.success) {
-    const { field, message } = describeIssues(parsed.issues);
-    throw new ApiError(400, 'invalid_body', message, field);
-  }
-  return parsed.output;
-}
 
 export function adminRoutes(db: Db): Hono<AuthVars> {
   const app = new Hono<AuthVars>();

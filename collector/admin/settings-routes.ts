@@ -1,6 +1,7 @@
 // Settings through the admin API: a site's lifecycle and identity rules (the `sites.settings` JSON that
 // identity/rules.ts reads), creating a site and changing its name and origins, users, and API tokens.
 // Mounted inside the authenticated part of admin/routes.ts, so every route here needs a session or a token.
+import { jsonBody } from '../http/body.ts';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import type {
@@ -15,7 +16,6 @@ import type {
 import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
 import { DEFAULT_BLOCKED_VALUES, DEFAULT_SCORE, identitySettings } from '../identity/rules.ts';
-import { describeIssues } from '../ingest/routes.ts';
 import { sitesChanged } from '../ingest/sites.ts';
 import { forgetSettings } from '../ingest/stitching.ts';
 import {
@@ -157,24 +157,6 @@ const TokenSchema = v.object({
     v.maxLength(100, 'name is at most 100 characters'),
   ),
 });
-
-async function jsonBody<T extends v.GenericSchema>(
-  req: { json(): Promise<unknown> },
-  schema: T,
-): Promise<v.InferOutput<T>> {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = v.safeParse(schema, body);
-  if (!parsed.success) {
-    const { field, message } = describeIssues(parsed.issues);
-    throw new ApiError(400, 'invalid_body', message, field);
-  }
-  return parsed.output as v.InferOutput<T>;
-}
 
 const record = (x: unknown): Record<string, unknown> =>
   x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
