@@ -291,6 +291,31 @@ function useAction() {
   return { busy, error, run, setError };
 }
 
+/** The required reason every merge, undo and stage change records. */
+function ReasonField({
+  value,
+  onInput,
+  placeholder,
+}: {
+  value: string;
+  onInput: (value: string) => void;
+  placeholder?: string;
+}) {
+  return (
+    <label class="field">
+      Reason
+      <textarea
+        required
+        maxLength={500}
+        rows={2}
+        value={value}
+        placeholder={placeholder}
+        onInput={(e) => onInput(e.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
 function StageDialog({
   profile,
   onClose,
@@ -334,16 +359,7 @@ function StageDialog({
           ))}
         </select>
       </label>
-      <label class="field">
-        Reason
-        <textarea
-          required
-          maxLength={500}
-          rows={2}
-          value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </label>
+      <ReasonField value={reason} onInput={setReason} />
     </ConfirmDialog>
   );
 }
@@ -451,17 +467,11 @@ function MergeDialog({
           </p>
         )
       ) : null}
-      <label class="field">
-        Reason
-        <textarea
-          required
-          maxLength={500}
-          rows={2}
-          value={reason}
-          placeholder={chosen ? `Same person as ${who(chosen).label}` : ''}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </label>
+      <ReasonField
+        value={reason}
+        onInput={setReason}
+        placeholder={chosen ? `Same person as ${who(chosen).label}` : ''}
+      />
     </ConfirmDialog>
   );
 }
@@ -868,16 +878,7 @@ function UndoDialog({
         The link between <code>{link.a.value}</code> and <code>{link.b.value}</code> is revoked. If nothing
         else joins them, the profile splits in two, each keeping its own events.
       </p>
-      <label class="field">
-        Reason
-        <textarea
-          required
-          maxLength={500}
-          rows={2}
-          value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </label>
+      <ReasonField value={reason} onInput={setReason} />
     </ConfirmDialog>
   );
 }

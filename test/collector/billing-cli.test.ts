@@ -1,31 +1,17 @@
 // `npm run touchpoint -- site set SITE_ID --stripe-secret whsec_…`: stores the webhook secret, prints it masked.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stripeSecretOf } from '../../collector/billing/store.ts';
+import { touchpointCli } from '../support/cli.ts';
 import { openDb } from '../../collector/db/client.ts';
 
-const run = promisify(execFile);
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-cli-billing-'));
 const DATABASE_URL = `file:${join(dir, 'cli.db')}`;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function touchpoint(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run('npm', ['run', '-s', 'touchpoint', '--', ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const touchpoint = touchpointCli(DATABASE_URL);
 
 describe('touchpoint site set --stripe-secret', { timeout: 30_000 }, () => {
   it('stores the secret, prints only a hint, refuses what is not a webhook secret', async () => {
