@@ -472,7 +472,8 @@ export type ChatSettings = v.InferOutput<typeof ChatSettingsSchema>;
 
 /** GET /v1/widget?key=… */
 export interface WidgetSettings {
-  chat: ChatSettings | null;
+  /** With `css`: the launcher button's stylesheet (class `l`), made by the collector from colour and position. */
+  chat: (ChatSettings & { css: string }) | null;
 }
 
 export type ChatAuthor = 'visitor' | 'agent' | 'auto';

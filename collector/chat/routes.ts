@@ -6,6 +6,7 @@ import {
   CHAT_EVENT,
   type ChatPostReply,
   ChatPostSchema,
+  type ChatSettings,
   ChatSettingsSchema,
   EventSchema,
   type WidgetSettings,
@@ -30,6 +31,16 @@ export interface ChatDeps {
   hub: Hub;
   timing: StreamTiming;
 }
+
+/**
+ * The launcher button's stylesheet, sent with the settings so tp.js (3 KB budget) carries no CSS. The core adopts
+ * it as a constructable sheet in the button's shadow root: a strict CSP allows it. Colour and position were
+ * validated by ChatSettingsSchema (#rrggbb, right|left), so nothing here can break out of a declaration.
+ */
+export const launcherCss = (c: Pick<ChatSettings, 'color' | 'position'>): string =>
+  `:host{all:initial!important;--c:${c.color}}` +
+  `.l{position:fixed;bottom:20px;${c.position}:20px;z-index:2147483000;width:56px;height:56px;border:0;` +
+  'border-radius:50%;background:var(--c);color:#fff;font:24px/1 serif;cursor:pointer}';
 
 const EMAIL_IN_TEXT = /[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[a-z]{2,}/i;
 
@@ -64,7 +75,9 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
     const site = await siteForKey(sites, c.req.query('key'), c.req.header('origin'));
     const chat = await getChatSettings(db, site.id);
     c.header('Cache-Control', 'public, max-age=60');
-    return c.json({ chat: chat?.enabled ? chat : null } satisfies WidgetSettings);
+    return c.json({
+      chat: chat?.enabled ? { ...chat, css: launcherCss(chat) } : null,
+    } satisfies WidgetSettings);
   });
 
   /** A visitor message: stored, answered by the auto-reply, and put on the timeline as a `Chat Message`. */

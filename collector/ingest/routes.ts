@@ -15,6 +15,7 @@ import {
 } from '../../wire.ts';
 import { billingProblem } from '../billing/events.ts';
 import { ApiError } from '../http/errors.ts';
+import { enrich, type RequestFacts } from './enrich.ts';
 import { type PreparedEvent, prepareEvent } from './prepare.ts';
 import type { SiteAccess, SiteCache } from './sites.ts';
 import type { Writer } from './writer.ts';
@@ -101,12 +102,22 @@ export function proofOf(access: SiteAccess, e: WireEvent): 'secret' | 'hmac' | n
   return got.length === want.length && timingSafeEqual(got, want) ? 'hmac' : null;
 }
 
+/**
+ * A browser's own headers describe the visitor (tp.js leaves userAgent and locale to them); a server library's
+ * describe the server, so requests without an Origin header give nothing.
+ */
+function requestFacts(c: { req: { header(name: string): string | undefined } }): RequestFacts {
+  if (!c.req.header('origin')) return {};
+  return { userAgent: c.req.header('user-agent'), acceptLanguage: c.req.header('accept-language') };
+}
+
 type Checked = { ok: true; event: PreparedEvent } | { ok: false; error: string; messageId?: string };
 
 function checkEvent(
   input: unknown,
   envelope: { sentAt?: string; context?: Record<string, unknown> },
   receivedAt: number,
+  facts: RequestFacts,
 ): Checked {
   const messageId =
     input && typeof input === 'object' && typeof (input as { messageId?: unknown }).messageId === 'string'
@@ -125,6 +136,7 @@ function checkEvent(
   if (Buffer.byteLength(text) > LIMITS.eventBytes) {
     return { ok: false, error: `event is larger than ${LIMITS.eventBytes} bytes`, messageId };
   }
+  candidate = enrich(candidate, facts); // after the size check: what the sender sent is what is measured
   const parsed = v.safeParse(EventSchema, candidate);
   if (!parsed.success) return { ok: false, error: describeIssues(parsed.issues).message, messageId };
   const event = parsed.output as WireEvent;
@@ -210,7 +222,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const { field, message } = describeIssues(envelope.issues);
       throw new ApiError(400, 'invalid_batch', message, field);
     }
-    const checked = envelope.output.batch.map((e) => checkEvent(e, envelope.output, receivedAt));
+    const facts = requestFacts(c);
+    const checked = envelope.output.batch.map((e) => checkEvent(e, envelope.output, receivedAt, facts));
     const results = await store(access, checked);
     const reply: IngestReply = { results };
     if (results.length > 0 && results.every((r) => r.status === 'rejected')) {
@@ -235,7 +248,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       if (body.type !== undefined && body.type !== type) {
         throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
       }
-      const checked = checkEvent({ ...body, type }, {}, receivedAt);
+      const checked = checkEvent({ ...body, type }, {}, receivedAt, requestFacts(c));
       if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error);
       const billing = billingProblem(checked.event.raw, access.secret);
       if (billing) throw new ApiError(400, 'invalid_event', billing, billing.split(':')[0]);
