@@ -43,7 +43,7 @@ describe.skipIf(!built)('dist/widget/tp.js', () => {
       ['track', 'Queued Early'],
       ['track', 'Element Clicked'],
     ]);
-    expect(c.events()[0].context.firstTouch.source).toBe('bundle');
+    expect(c.events()[0].context.firstTouch.landingUrl).toBe(`${location.origin}/?utm_source=bundle`);
     expect(c.sent[0].url).toBe('https://collector.test/v1/batch');
   });
 

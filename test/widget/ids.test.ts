@@ -6,21 +6,30 @@ beforeEach(cleanPage);
 afterEach(() => vi.restoreAllMocks());
 
 describe('rid', () => {
-  test('21 url-safe characters, different every time', () => {
+  const ID = /^\d{1,10}(-\d{1,10}){3}$/;
+
+  test('url-safe, at most 43 characters, different every time', () => {
     const ids = new Set(Array.from({ length: 2000 }, rid));
     expect(ids.size).toBe(2000);
-    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{21}$/);
+    for (const id of ids) expect(id).toMatch(ID);
   });
 
-  test('uses every symbol of the alphabet (no bias towards a subset)', () => {
-    const seen = new Set(Array.from({ length: 2000 }, rid).join(''));
-    expect(seen.size).toBe(64);
-  });
-
-  test('comes from crypto.getRandomValues', () => {
+  test('is 128 bits from crypto.getRandomValues: four 32-bit numbers', () => {
     const spy = vi.spyOn(crypto, 'getRandomValues');
-    rid();
+    const id = rid();
     expect(spy).toHaveBeenCalledOnce();
+    const values = spy.mock.results[0].value as Uint32Array;
+    expect(values).toBeInstanceOf(Uint32Array);
+    expect(values.length).toBe(4);
+    expect(id).toBe([...values].join('-'));
+  });
+
+  test('the numbers are spread over the whole 32-bit range (no bias towards small ones)', () => {
+    const parts = Array.from({ length: 500 }, rid).flatMap((id) => id.split('-').map(Number));
+    const high = parts.filter((n) => n >= 2 ** 31).length / parts.length;
+    expect(high).toBeGreaterThan(0.4);
+    expect(high).toBeLessThan(0.6);
+    expect(Math.max(...parts)).toBeLessThan(2 ** 32);
   });
 });
 
@@ -40,7 +49,7 @@ describe('anonymous id', () => {
     const { ids } = await fresh();
     const id = ids.aid();
     if (want === 'new') {
-      expect(id).toMatch(/^[\w-]{21}$/);
+      expect(id).toMatch(/^\d+(-\d+){3}$/);
       expect(id).not.toBe(inCookie);
       expect(id).not.toBe(inStorage);
     } else expect(id).toBe(want);
@@ -84,7 +93,7 @@ describe('anonymous id', () => {
     try {
       const { ids } = await fresh();
       const id = ids.aid();
-      expect(id).toMatch(/^[\w-]{21}$/);
+      expect(id).toMatch(/^\d+(-\d+){3}$/);
       expect(ids.aid()).toBe(id);
     } finally {
       restore();

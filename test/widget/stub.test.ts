@@ -59,7 +59,7 @@ test('a copy loaded later is refused too, and nothing is tracked twice', async (
   history.pushState(null, '', '/next');
   await tick();
   await w.touchpoint.flush();
-  expect(c.events().map((e) => [e.type, e.event ?? e.context.page.path])).toEqual([
+  expect(c.events().map((e) => [e.type, e.event ?? new URL(e.context.page.url).pathname])).toEqual([
     ['track', 'Element Clicked'],
     ['page', '/next'],
   ]);

@@ -1,48 +1,8 @@
 import { beforeEach, describe, expect, test } from 'vitest';
-import {
-  campaign,
-  firstTouch,
-  forgetTouch,
-  nav,
-  pageContext,
-  params,
-  touch,
-} from '../../widget/core/touch.ts';
+import { firstTouch, forgetTouch, nav, pageContext, touch } from '../../widget/core/touch.ts';
 import { cleanPage, fresh, stored } from './helpers.ts';
 
 const AT = '2026-01-02T03:04:05.000Z';
-
-describe('params', () => {
-  test.each([
-    ['no query', 'https://shop.test/', {}],
-    [
-      'all utm_*',
-      'https://shop.test/?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=shoes&utm_content=ad1',
-      { source: 'google', medium: 'cpc', campaign: 'spring', term: 'shoes', content: 'ad1' },
-    ],
-    [
-      'every click id and ref',
-      'https://shop.test/?gclid=g&gbraid=gb&wbraid=wb&fbclid=f&msclkid=m&ttclid=t&li_fat_id=l&ref=friend42',
-      {
-        gclid: 'g',
-        gbraid: 'gb',
-        wbraid: 'wb',
-        fbclid: 'f',
-        msclkid: 'm',
-        ttclid: 't',
-        li_fat_id: 'l',
-        ref: 'friend42',
-      },
-    ],
-    ['empty values are left out', 'https://shop.test/?utm_source=&gclid=&ref=x', { ref: 'x' }],
-    ['unprefixed source is not utm', 'https://shop.test/?source=x&campaign=y', {}],
-    ['decoded', 'https://shop.test/?utm_campaign=black%20friday', { campaign: 'black friday' }],
-    ['a hash is not a query', 'https://shop.test/#?utm_source=x', {}],
-    ['not a URL', 'nonsense', {}],
-  ])('%s', (_name, url, want) => {
-    expect(params(url)).toEqual(want);
-  });
-});
 
 describe('touch', () => {
   test.each([
@@ -54,9 +14,6 @@ describe('touch', () => {
         at: AT,
         landingUrl: 'https://shop.test/p?utm_source=google&utm_medium=cpc&gclid=abc',
         referrer: 'https://www.google.com/',
-        source: 'google',
-        medium: 'cpc',
-        gclid: 'abc',
       },
     ],
     ['direct: no referrer', 'https://shop.test/', '', { at: AT, landingUrl: 'https://shop.test/' }],
@@ -64,7 +21,7 @@ describe('touch', () => {
       'the site itself as referrer says nothing',
       'https://shop.test/b?ref=pal',
       'https://shop.test/a',
-      { at: AT, landingUrl: 'https://shop.test/b?ref=pal', ref: 'pal' },
+      { at: AT, landingUrl: 'https://shop.test/b?ref=pal' },
     ],
     [
       'a subdomain is another host',
@@ -81,12 +38,6 @@ describe('touch', () => {
         landingUrl:
           'https://shop.test/?fbclid=F1&utm_source=facebook&utm_medium=paid_social&utm_campaign=c&utm_content=v2&utm_term=t',
         referrer: 'https://l.facebook.com/',
-        fbclid: 'F1',
-        source: 'facebook',
-        medium: 'paid_social',
-        campaign: 'c',
-        content: 'v2',
-        term: 't',
       },
     ],
   ])('%s', (_name, url, referrer, want) => {
@@ -106,10 +57,8 @@ describe('first touch', () => {
     history.replaceState(null, '', '/landing?utm_source=news&msclkid=M');
     const { touch: t } = await fresh();
     const ft = t.firstTouch();
-    expect(ft).toMatchObject({
-      landingUrl: `${location.origin}/landing?utm_source=news&msclkid=M`,
-      source: 'news',
-    });
+    // the URL as it was: the collector reads utm_*, click ids and ref from it
+    expect(ft).toEqual({ at: ft.at, landingUrl: `${location.origin}/landing?utm_source=news&msclkid=M` });
     expect(stored('tp_ft')).toEqual(ft);
 
     history.replaceState(null, '', '/other?utm_source=later');
@@ -122,20 +71,17 @@ describe('first touch', () => {
   test('forgetTouch clears it; the next visitor gets a new one', () => {
     forgetTouch();
     history.replaceState(null, '', '/a?ref=one');
-    expect(firstTouch().ref).toBe('one');
+    expect(firstTouch().landingUrl).toBe(`${location.origin}/a?ref=one`);
     forgetTouch();
     expect(localStorage.getItem('tp_ft')).toBeNull();
     history.replaceState(null, '', '/b?ref=two');
-    expect(firstTouch().ref).toBe('two');
+    expect(firstTouch().landingUrl).toBe(`${location.origin}/b?ref=two`);
   });
 
   test('secrets in the landing URL are not recorded', async () => {
     history.replaceState(null, '', '/welcome?utm_source=mail&reset_token=abc');
     const { touch: t } = await fresh();
-    expect(t.firstTouch()).toMatchObject({
-      landingUrl: `${location.origin}/welcome?utm_source=mail`,
-      source: 'mail',
-    });
+    expect(t.firstTouch().landingUrl).toBe(`${location.origin}/welcome?utm_source=mail`);
   });
 
   test('a corrupt stored value is replaced', async () => {
@@ -146,28 +92,17 @@ describe('first touch', () => {
   });
 });
 
-describe('page context and campaign', () => {
+describe('page context', () => {
   beforeEach(cleanPage);
 
-  test('context.page describes the current page', () => {
-    history.replaceState(null, '', '/pricing?plan=pro');
+  test('context.page describes the current page (the collector adds path and search from the URL)', () => {
+    history.replaceState(null, '', '/pricing?plan=pro&password=hunter2');
     document.title = 'Pricing';
-    nav.ref = 'https://news.test/';
+    nav.ref = 'https://news.test/?token=abc';
     expect(pageContext()).toEqual({
       url: `${location.origin}/pricing?plan=pro`,
-      path: '/pricing',
       referrer: 'https://news.test/',
       title: 'Pricing',
-      search: '?plan=pro',
     });
-  });
-
-  test.each([
-    ['/', {}],
-    ['/?utm_campaign=spring&utm_source=x', { name: 'spring', source: 'x' }],
-    ['/?gclid=G&ref=r', { gclid: 'G', ref: 'r' }],
-  ])('campaign of %s', (path, want) => {
-    history.replaceState(null, '', path);
-    expect(campaign()).toEqual(want);
   });
 });

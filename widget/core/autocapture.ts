@@ -1,6 +1,6 @@
 // Autocaptured clicks (links and buttons) and host-page form submissions, with sensitive fields left out.
-import { CLICKED, log, SUBMITTED } from './config.ts';
-import { remember, track } from './events.ts';
+import { CLICKED, SUBMITTED } from './config.ts';
+import { track } from './events.ts';
 import { isCardNumber, SECRET, withhold } from './privacy.ts';
 
 const IGNORE = '[data-tp-ignore]';
@@ -39,7 +39,6 @@ export function formProperties(form: HTMLFormElement) {
     if (!name || !v || (/^(che|rad)/.test(type) && !el.checked)) continue;
     if (SECRET.test(`${type} ${name} ${id} ${autocomplete}`) || el.closest(IGNORE) || isCardNumber(v)) {
       left.push(name);
-      log('ignored', name);
       continue;
     }
     if (!email && /^\S+@\S+\.\S+$/.test(v) && (type === 'email' || /email/i.test(name + autocomplete)))
@@ -64,9 +63,7 @@ export function onClick(e: Event): void {
 export function onSubmit(e: Event) {
   const f = e.target;
   // the UI chunk reports its own forms
-  if (!(f instanceof HTMLFormElement) || f.closest(`${IGNORE},[data-touchpoint-form]`))
-    return log('ignored', f);
+  if (!(f instanceof HTMLFormElement) || f.closest(`${IGNORE},[data-touchpoint-form]`)) return;
   const p = formProperties(f);
-  if (p.email) remember({ email: p.email });
   track(SUBMITTED, p);
 }

@@ -1,5 +1,5 @@
 // Where to send and how to behave, read once from the embedding <script> tag; plus the never-throw helpers.
-import type { CLICK_IDS, EVENTS, LIMITS } from '../../wire.ts';
+import type { EVENTS, LIMITS } from '../../wire.ts';
 
 export const VERSION = '0.1.0';
 
@@ -12,15 +12,6 @@ export const EVENT_BYTES: Limits['eventBytes'] = 32768;
 export const BATCH_EVENTS: Limits['batchEvents'] = 500;
 export const CLICKED: (typeof EVENTS)['click'] = 'Element Clicked';
 export const SUBMITTED: (typeof EVENTS)['form'] = 'Form Submitted';
-export const CLICK_ID_PARAMS: typeof CLICK_IDS = [
-  'gclid',
-  'gbraid',
-  'wbraid',
-  'fbclid',
-  'msclkid',
-  'ttclid',
-  'li_fat_id',
-];
 
 export const cfg = { api: '', key: '', debug: false };
 

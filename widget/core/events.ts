@@ -1,9 +1,9 @@
 // The Segment verbs: build an event with its context and put it in the outbox.
 import type { EventType } from '../../wire.ts';
-import { ID_LENGTH, iso, log, VERSION } from './config.ts';
+import { ID_LENGTH, iso, log } from './config.ts';
 import { aid, forgetUser, rid, saveUser, setAid, user } from './ids.ts';
 import { type Ev, push } from './queue.ts';
-import { campaign, firstTouch, forgetTouch, pageContext } from './touch.ts';
+import { firstTouch, forgetTouch, pageContext } from './touch.ts';
 import { soon } from './transport.ts';
 
 type Props = Record<string, unknown>;
@@ -21,10 +21,6 @@ function emit(type: EventType, fields: Partial<Ev>, first?: boolean) {
     ...fields,
     context: {
       page: pageContext(),
-      campaign: campaign(),
-      userAgent: navigator.userAgent,
-      locale: navigator.language,
-      library: { name: 'touchpoint.js', version: VERSION },
       firstTouch: first ? firstTouch() : undefined,
     },
     originalTimestamp: iso(),
@@ -35,11 +31,7 @@ function emit(type: EventType, fields: Partial<Ev>, first?: boolean) {
 /** page(name?, properties?) or page(properties). */
 export function page(name?: unknown, props?: unknown) {
   if (name && typeof name === 'object') [name, props] = [0, name];
-  emit(
-    'page',
-    { name: name ? String(name) : undefined, properties: { ...pageContext(), ...obj(props) } },
-    true,
-  );
+  emit('page', { name: name ? String(name) : undefined, properties: obj(props) }, true);
 }
 
 export function track(event: unknown, props?: unknown) {
@@ -57,14 +49,9 @@ export function identify(id?: unknown, traits?: unknown) {
     if (u.id && u.id !== uid) u.traits = {};
     u.id = uid;
   }
-  remember(t);
-  emit('identify', { traits: u.traits }, true);
-}
-
-/** Remembers traits without sending anything (an email typed into a form). */
-export function remember(traits: Props) {
-  Object.assign(user().traits, traits);
+  Object.assign(u.traits, t);
   saveUser();
+  emit('identify', { traits: u.traits }, true);
 }
 
 /** alias(userId, previousId?): previousId defaults to the current user id, else the anonymous id. */

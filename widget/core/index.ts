@@ -19,7 +19,7 @@ function start(): void {
   on(document, 'submit', onSubmit);
   on(w, 'online', online);
   on(w, 'pagehide', hide);
-  on(document, 'visibilitychange', () => (document.visibilityState === 'hidden' ? hide : show)());
+  on(document, 'visibilitychange', () => (document.hidden ? hide : show)());
   watchNavigation();
   pageview();
   for (const a of stub?.q || []) (tp as any)(...a);

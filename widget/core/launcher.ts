@@ -15,10 +15,7 @@ export function launcher(): void {
         const host: any = document.createElement('tp-chat');
         const root = host.attachShadow({ mode: 'open' });
         const css = new CSSStyleSheet();
-        // color and position were validated by the collector (#rrggbb, left|right)
-        css.replaceSync(
-          `:host{all:initial!important;--c:${c.color}}.l{position:fixed;bottom:20px;${c.position}:20px;z-index:2147483000;width:56px;height:56px;border:0;border-radius:50%;background:var(--c);color:#fff;font:24px/1 serif}`,
-        );
+        css.replaceSync(c.css); // made by the collector from the site's colour and position
         root.adoptedStyleSheets = [css];
         root.innerHTML = '<button class=l aria-label="Open chat">✉</button>';
         root.firstChild.onclick = () => loadUI('chat');

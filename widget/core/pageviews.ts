@@ -1,5 +1,5 @@
 // Page views: one on load and one per in-app navigation (history API, back/forward, hash routes).
-import { log, safe } from './config.ts';
+import { safe } from './config.ts';
 import { page } from './events.ts';
 import { nav } from './touch.ts';
 
@@ -11,7 +11,7 @@ export function pageview() {
   const href = location.href;
   // a hash counts only when it looks like a route (#/path, #!/path)
   const key = href.replace(/#(?![!/]).*/, '');
-  if (key === last) return log('ignored', key);
+  if (key === last) return;
   if (last) nav.ref = lastHref;
   last = key;
   lastHref = href;

@@ -3,12 +3,12 @@
 import { getJSON, setJSON } from './storage.ts';
 
 /**
- * Tested against "type name id autocomplete" of a field, or a query parameter's name: input types password,
- * hidden, file, submit, button, reset, image (prefixes suffice: no other type starts so), then names of cards,
- * government ids, one-time codes and secrets anywhere.
+ * Tested against "type name id autocomplete" of a field, or a query parameter's name: input types hidden, file,
+ * submit, button, reset, image (prefixes suffice: no other type starts so), then names of cards, government ids,
+ * one-time codes and secrets anywhere (`pass` anywhere also covers the password type).
  */
 export const SECRET =
-  /^(pas|hid|fil|sub|but|res|ima)|(^|[^a-z])(cc|ssn|otp)|card|cv[vc]|csc|iban|pass|secret|token|one-time/i;
+  /^(hid|fil|sub|but|res|ima)|(^|[^a-z])(cc|ssn|otp)|card|cv[vc]|csc|iban|pass|secret|token|one-time/i;
 
 /** Looks like a payment card number: 13-19 digits (spaces and dashes allowed) passing the Luhn check. */
 export function isCardNumber(v: string): boolean {

@@ -1,19 +1,16 @@
-// First-party persistence: localStorage and cookies, with an in-memory fallback when either throws
-// (sandboxed iframes, blocked storage, full quota).
+// First-party persistence: localStorage and cookies, never throwing (sandboxed iframes, blocked storage, full
+// quota). Each reader keeps what it read in memory (the anonymous id, user, first touch, queue), so a page whose
+// storage throws still works as one visit.
 import { parse } from './config.ts';
-
-// What this page wrote wins over what localStorage holds, so a failed write (quota) never reads back stale data.
-const mem: Record<string, string | null> = {};
 
 export function get(k: string): string | null | undefined {
   try {
-    return k in mem ? mem[k] : localStorage.getItem(k);
+    return localStorage.getItem(k);
   } catch {}
 }
 
 /** Stores a value; `null` removes it. */
 export function set(k: string, v: string | null): void {
-  mem[k] = v;
   try {
     v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v);
   } catch {}

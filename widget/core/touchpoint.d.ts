@@ -13,14 +13,18 @@
 //   localStorage `tp_ft`            the first touch         `tp_u`  user id and traits
 //   localStorage `tp_q`             events not yet confirmed by the collector (≤ 500 events, ~400 KB)
 //   localStorage `tp_x`             names of form fields left out, also cut from later URLs
-// When storage or cookies throw, the same state lives in memory for the page's lifetime.
+// When storage or cookies throw, the id, user, first touch and queue live in memory for the page's lifetime.
 //
 // Delivery: POST {api}/v1/batch, body BatchBody as text/plain (no CORS preflight), after ~1 s of quiet or at
 // once when 20 events wait. An event leaves the queue only when a reply lists it (accepted, duplicate or
 // rejected) or the batch got a 4xx without results (401, 403, 413...); network errors, 408, 429 and 5xx are
-// retried with exponential back-off (0.5-1 s doubling up to 60 s, or Retry-After), and at once on `online`.
-// On page hide the queue (up to 64 KB) is sent with sendBeacon but stays queued: it is re-sent later and the
-// collector dedupes by messageId.
+// retried with exponential back-off (0.5-1 s doubling up to 60 s, or Retry-After in seconds if later), and at
+// once on `online`. On page hide the queue (up to 64 KB) is sent with sendBeacon (a text/plain string) but stays
+// queued: it is re-sent later and the collector dedupes by messageId.
+//
+// tp.js sends URLs, not what can be parsed from them: the collector fills in context.page.path/search,
+// context.campaign, the first touch's utm_*/click ids/ref, a page view's properties, and context.userAgent and
+// context.locale from the request's headers (collector/ingest/enrich.ts). Stored events have Segment's full shape.
 import type { Touch } from '../../wire.ts';
 
 export type Properties = Record<string, unknown>;
@@ -81,14 +85,15 @@ export interface Touchpoint {
 }
 
 /**
- * Fields every event carries (Segment spec shape). Every string is cut to 2048 characters (the collector's
- * limit), and an event over 32 KB is not sent. URLs (page url, search, referrer, first touch) never carry query
- * parameters named like secrets (password, token, card, cc, cvv, ssn, otp...), card-number-like values, or the
- * fields a submitted form left out (a GET form puts them in the next page's URL).
+ * Fields of every event tp.js sends (Segment spec shape; see the header for what the collector adds). Every
+ * string is cut to 2048 characters (the collector's limit), and an event over 32 KB is not sent. URLs (page url,
+ * referrer, first touch) never carry query parameters named like secrets (password, token, card, cc, cvv, ssn,
+ * otp...), card-number-like values, or the fields a submitted form left out (a GET form puts them in the next
+ * page's URL).
  */
 export interface TouchpointEvent {
   type: 'page' | 'track' | 'identify' | 'alias';
-  /** 21-char random id; the collector dedupes retries by it. */
+  /** A random id (128 bits from crypto.getRandomValues, as four numbers joined by `-`); retries are deduped by it. */
   messageId: string;
   /** The browser's id: cookie `tp_aid`, mirrored in localStorage `tp_aid`. */
   anonymousId: string;
@@ -101,44 +106,23 @@ export interface TouchpointEvent {
   /** page: the name given to page(). */
   name?: string;
   /**
-   * page: `context.page` fields merged with the given properties.
+   * page: the given properties (the collector adds url, path, referrer, title and search from context.page).
    * track: the given properties; for autocaptured events see ClickProperties and FormProperties.
    */
   properties?: Properties;
-  /** identify: all traits known for this visitor. */
+  /** identify: all traits given since the user id last changed. */
   traits?: Properties;
   /** alias: the id being linked to userId. */
   previousId?: string;
   context: {
     /** The page the event happened on. `referrer` is the previous URL after an in-app navigation. */
-    page: { url: string; path: string; referrer: string; title: string; search: string };
-    /** Attribution parameters of the current URL (empty when there are none): `name` is utm_campaign. */
-    campaign: {
-      name?: string;
-      source?: string;
-      medium?: string;
-      term?: string;
-      content?: string;
-      gclid?: string;
-      gbraid?: string;
-      wbraid?: string;
-      fbclid?: string;
-      msclkid?: string;
-      ttclid?: string;
-      li_fat_id?: string;
-      /** A referral code (`?ref=`). */
-      ref?: string;
-    };
-    userAgent: string;
-    /** navigator.language */
-    locale: string;
-    library: { name: 'touchpoint.js'; version: string };
+    page: { url: string; referrer: string; title: string };
     /**
      * page and identify only: how this visitor first arrived, recorded once (localStorage `tp_ft`) and cleared by
-     * reset(). `landingUrl` is the first page; `referrer` is left out when it was the site itself;
-     * source/medium/campaign/term/content come from utm_*; click ids and `ref` from the landing URL.
+     * reset(). `landingUrl` is the first page; `referrer` is left out when it was the site itself. The collector
+     * reads utm_* (source/medium/campaign/term/content), click ids and `ref` from the landing URL.
      */
-    firstTouch?: Touch;
+    firstTouch?: Pick<Touch, 'at' | 'landingUrl' | 'referrer'>;
   };
 }
 
@@ -162,7 +146,7 @@ export interface ClickProperties {
  * inside [data-tp-ignore], fields whose name/id/autocomplete mentions a card, cc, cvv/cvc/csc, iban, ssn,
  * otp/one-time code, password, secret or token, and values that look like a card number (13-19 digits, spaces
  * or dashes, passing Luhn). Forms inside [data-tp-ignore] or [data-touchpoint-form] (the UI chunk's own) are not
- * captured. An email found here is remembered as the `email` trait; no identify event is sent for it.
+ * captured. An email found here identifies the visitor on the collector (a claimed email); no identify event is sent.
  */
 export interface FormProperties {
   formId?: string;
@@ -171,7 +155,7 @@ export interface FormProperties {
   action?: string;
   /** name (or id) → trimmed value; repeated names (checkbox groups) are comma-joined. */
   fields: Record<string, string>;
-  /** The first email entered (type=email, or a name/autocomplete with "email"); also kept as a trait. */
+  /** The first email entered (type=email, or a name/autocomplete with "email"). */
   email?: string;
 }
 

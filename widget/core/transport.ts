@@ -49,23 +49,21 @@ async function go(): Promise<void> {
     results = (await r.json().catch(() => {}))?.results; // no body (204) is no reply
   } catch {}
   flying = [];
+  log(s, results); // data-debug shows every reply: what was refused, and why
   remove(
-    Array.isArray(results)
-      ? // accepted, duplicate and rejected alike: a rejected event would be rejected again
-        results.map((x) => (x.status === 'rejected' && log('rejected', x), ids[x.index]))
-      : // 2xx without a body: delivered; 4xx (401 key, 403 origin, 413 size...): would fail again, drop
-        s && s < 500 && s !== 408 && s !== 429
-        ? (s > 299 && log('dropped', s), ids)
-        : [],
+    // 2xx or 4xx (401 key, 403 origin, 413 size...): answered; would fail again if sent again, so done with.
+    // A reply listing results is done with just those (accepted, duplicate and rejected alike).
+    s && s < 500 && s !== 408 && s !== 429
+      ? Array.isArray(results)
+        ? results.map((x) => ids[x.index])
+        : ids
+      : [],
   );
   // network error, 408, 429, 5xx, or a reply that left events out: keep them and retry later
   if (q.some((e) => ids.includes(e.messageId))) {
     backoff = Math.min(6e4, backoff * 2 || 1e3);
-    // full backoff halved plus jitter, or Retry-After (seconds or an HTTP date) if that is later
-    const ms = Math.max(
-      backoff / 2 + (Math.random() * backoff) / 2,
-      (after && (+after * 1e3 || Date.parse(after) - Date.now())) || 0,
-    );
+    // full backoff halved plus jitter, or Retry-After in seconds (what the collector sends) if that is later
+    const ms = Math.max(backoff / 2 + (Math.random() * backoff) / 2, +after! * 1e3 || 0);
     until = Date.now() + ms;
     clearTimeout(timer);
     timer = setTimeout(flush, ms);
@@ -97,8 +95,8 @@ export function hide(): void {
   const batch = pick(6e4);
   if (!batch.length) return;
   const body = envelope(batch);
-  // sendBeacon refuses (false) when over its quota: then fetch with keepalive
-  if (!navigator.sendBeacon(url(), new Blob([body], { type: 'text/plain' }))) post(body, true).catch(log);
+  // a string goes as text/plain (no preflight); sendBeacon refuses (false) when over its quota: then keepalive fetch
+  if (!navigator.sendBeacon(url(), body)) post(body, true).catch(log);
 }
 
 /** Visible again: whatever the beacon carried is still unconfirmed, so send it the ordinary way. */
