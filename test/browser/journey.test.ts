@@ -182,4 +182,58 @@ describe('one script tag to a stored, visible journey', () => {
     expect(await page.evaluate(() => JSON.parse(localStorage.getItem('tp_q') || '[]').length)).toBe(0);
     await context.close();
   });
+
+  it('two tabs offline: closing one loses none of its events; each is stored once', async () => {
+    const context = await browser.newContext();
+    const a = await context.newPage();
+    await a.goto(`${host.url}/outage`);
+    await flush(a);
+    const b = await context.newPage();
+    await b.goto(`${host.url}/thanks`);
+    await flush(b);
+    const anonymousId = await a.evaluate(() => localStorage.getItem('tp_aid'));
+    expect(await b.evaluate(() => localStorage.getItem('tp_aid'))).toBe(anonymousId);
+
+    await context.route(`${collector.url}/v1/**`, (route) => route.abort('internetdisconnected'));
+    await context.setOffline(true);
+    const track = (page: Page, name: string) =>
+      page.evaluate((n) => (window as any).touchpoint.track(n), name);
+    // alternate writes, the second tab last: a queue written whole by each tab would keep only its own
+    await track(a, 'Tab A One');
+    await track(b, 'Tab B One');
+    await track(a, 'Tab A Two');
+    await track(b, 'Tab B Two');
+    // a beacon is fire-and-forget and may be lost; here tab A's is, so its events live only in storage
+    await a.evaluate(() => (navigator.sendBeacon = () => true));
+    await a.close();
+    await context.setOffline(false);
+    await b.reload();
+    await b.waitForFunction(() => typeof (window as any).touchpoint?.flush === 'function');
+    await context.unroute(`${collector.url}/v1/**`);
+    await context.setOffline(true);
+    await context.setOffline(false); // the online event: send now
+
+    const names = ['Tab A One', 'Tab A Two', 'Tab B One', 'Tab B Two'];
+    await waitFor(
+      async () => {
+        const rs = await collector.db.execute({
+          sql: 'SELECT COUNT(*) AS n FROM events WHERE anonymous_id = ? AND event IN (?, ?, ?, ?)',
+          args: [anonymousId!, ...names],
+        });
+        return Number(rs.rows[0].n) === 4;
+      },
+      'the four events of both tabs',
+      20_000,
+    );
+    await flush(b);
+    const rs = await collector.db.execute({
+      sql: 'SELECT event, COUNT(*) AS n FROM events WHERE anonymous_id = ? AND event LIKE ? GROUP BY event',
+      args: [anonymousId!, 'Tab %'],
+    });
+    expect(Object.fromEntries(rs.rows.map((r) => [String(r.event), Number(r.n)]))).toEqual(
+      Object.fromEntries(names.map((n) => [n, 1])),
+    );
+    expect(await b.evaluate(() => JSON.parse(localStorage.getItem('tp_q') || '[]').length)).toBe(0);
+    await context.close();
+  });
 });

@@ -80,6 +80,46 @@ describe('queue', () => {
     expect(queue.q.map((e) => e.messageId)).toEqual(['m1', 'm2']);
   });
 
+  test('two tabs share the stored queue: each write is the union, so neither loses the other’s events', async () => {
+    const a = await fresh();
+    a.queue.load();
+    const b = await fresh(); // another tab of the site, started at the same time
+    b.queue.load();
+    a.queue.push(ev(1));
+    b.queue.push(ev(2)); // before, this write replaced a's m1
+    a.queue.push(ev(3));
+    expect(stored('tp_q').map((e: Ev) => e.messageId)).toEqual(['m1', 'm2', 'm3']);
+    // a sends what it holds: m1 and m2 are delivered; b still holds both and writes them back on its next change
+    a.queue.remove(['m1', 'm2']);
+    expect(stored('tp_q').map((e: Ev) => e.messageId)).toEqual(['m3']);
+    b.queue.push(ev(4));
+    expect(stored('tp_q').map((e: Ev) => e.messageId)).toEqual(['m1', 'm2', 'm3', 'm4']);
+    // b sends them again; the collector answers `duplicate` and they are gone from both tabs
+    b.queue.remove(['m1', 'm2']);
+    a.queue.remove([]);
+    expect(stored('tp_q').map((e: Ev) => e.messageId)).toEqual(['m3', 'm4']);
+    expect(a.queue.q.map((e) => e.messageId)).toEqual(['m3', 'm4']);
+  });
+
+  test('a write that fails (storage full) keeps the event in the page’s queue', async () => {
+    const { queue } = await fresh();
+    queue.load();
+    queue.push(ev(1));
+    const full = Object.getPrototypeOf(localStorage).setItem;
+    Object.getPrototypeOf(localStorage).setItem = () => {
+      throw new DOMException('quota', 'QuotaExceededError');
+    };
+    try {
+      queue.push(ev(2));
+      queue.push(ev(3));
+    } finally {
+      Object.getPrototypeOf(localStorage).setItem = full;
+    }
+    expect(queue.q.map((e) => e.messageId)).toEqual(['m1', 'm2', 'm3']);
+    queue.push(ev(4)); // space again: everything is written
+    expect(stored('tp_q').map((e: Ev) => e.messageId)).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
   test('keeps working in memory when storage throws', async () => {
     const restore = blockStorage();
     try {

@@ -10,10 +10,16 @@ export const MAX_CHARS = 4e5;
 
 export let q: Ev[] = [];
 
-/** Loads what earlier pages left (start() runs it before anything can be queued). */
+/**
+ * Adds what is stored and not yet in this page's queue: what earlier pages left (start() runs it first), and
+ * what other tabs of the site queued since. Run before every change, so a tab never writes over another tab's
+ * events: each write is the union. An event another tab already delivered may come back from this page's copy
+ * and be sent again; the collector dedupes it by messageId, and both tabs then drop it.
+ */
 export function load(): void {
   const s = getJSON('tp_q');
-  q = Array.isArray(s) ? s.filter((e) => e?.messageId) : [];
+  if (Array.isArray(s))
+    for (const e of s) if (e?.messageId && !q.some((x) => x.messageId === e.messageId)) q.push(e);
 }
 
 export function save(): void {
@@ -26,12 +32,14 @@ export function save(): void {
 export function push(e: Ev) {
   const s = JSON.stringify(e, (_k, v) => (typeof v === 'string' ? v.slice(0, TEXT_LENGTH) : v));
   if (bytes(s) > EVENT_BYTES) return log('ignored', e);
+  load();
   q.push(JSON.parse(s));
   save();
 }
 
 /** Removes delivered (or undeliverable) events by messageId. */
 export function remove(ids: (string | undefined)[]): void {
+  load();
   q = q.filter((e) => !ids.includes(e.messageId));
   save();
 }

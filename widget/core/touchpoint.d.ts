@@ -11,7 +11,8 @@
 //   cookie + localStorage `tp_aid`  the anonymous id (cookie: path=/, ~400 days, SameSite=Lax, Secure on https);
 //                                   either one restores the other
 //   localStorage `tp_ft`            the first touch         `tp_u`  user id and traits
-//   localStorage `tp_q`             events not yet confirmed by the collector (≤ 500 events, ~400 KB)
+//   localStorage `tp_q`             events not yet confirmed by the collector (≤ 500 events, ~400 KB), shared
+//                                   by the site's tabs: each change writes the union, so no tab drops another's
 //   localStorage `tp_x`             names of form fields left out, also cut from later URLs
 // When storage or cookies throw, the id, user, first touch and queue live in memory for the page's lifetime.
 //
