@@ -11,14 +11,17 @@ const isObj = (x: unknown): x is Obj => !!x && typeof x === 'object' && !Array.i
 
 /** Attribution parameters of a URL: utm_* (without the prefix), click ids and `ref`; empty ones left out. */
 export function urlParams(url: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof url !== 'string') return out;
-  let p: URLSearchParams;
+  // most URLs have no query: no parse (this runs on the write path, per event)
+  if (typeof url !== 'string' || !url.includes('?')) return {};
   try {
-    p = new URL(url).searchParams;
+    return paramsOf(new URL(url).searchParams);
   } catch {
-    return out;
+    return {};
   }
+}
+
+function paramsOf(p: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const k of UTM) {
     const v = p.get(`utm_${k}`);
     if (v) out[k] = v;
@@ -55,14 +58,17 @@ export function enrich(e: Obj, facts: RequestFacts = {}): Obj {
   const context: Obj = { ...e.context };
   const page = isObj(context.page) ? { ...context.page } : undefined;
   if (page && typeof page.url === 'string') {
+    let u: URL | undefined;
     try {
-      const u = new URL(page.url);
+      u = new URL(page.url);
+    } catch {}
+    if (u) {
       page.path ??= u.pathname;
       page.search ??= u.search;
-    } catch {}
+    }
     context.page = page;
-    if (context.campaign === undefined) {
-      const { campaign, ...rest } = urlParams(page.url);
+    if (context.campaign === undefined && u?.search) {
+      const { campaign, ...rest } = paramsOf(u.searchParams);
       if (campaign || Object.keys(rest).length)
         context.campaign = { ...(campaign ? { name: campaign } : {}), ...rest };
     }
