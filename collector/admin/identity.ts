@@ -14,6 +14,7 @@ import {
   referralCredits,
   siteSettings,
   stitchEvents,
+  writeStage,
 } from '../ingest/stitching.ts';
 import { linkSummary, liveProfileRow } from './profiles.ts';
 
@@ -142,8 +143,12 @@ export async function setStage(db: Db, id: string, stage: Stage, reason: string)
     const state = JSON.parse(String(row.state)) as ProfileState;
     const id = String(row.id);
     const credits = (await referralCredits(tx, String(row.site_id), [id])).get(id) ?? [];
-    const next = lifecycle(state, { stage, reason, at: now }, referralEvidence(id, credits)).stage;
-    await tx.execute({ sql: 'UPDATE profiles SET stage = ? WHERE id = ?', args: [next, String(row.id)] });
+    const { stage: next, history } = lifecycle(
+      state,
+      { stage, reason, at: now },
+      referralEvidence(id, credits),
+    );
+    await writeStage(tx, id, next, history);
     return next;
   });
 }

@@ -1,7 +1,8 @@
 // The overview's aggregates for a date range: the lifecycle funnel, median time between stages and new leads
 // and customers per day. Reads the funnel counts from the overview_days rollup and the other maintained profile
-// columns (first_seen, lead_at, first_payment_at) through covering indexes; never the events table. Medians come from per-hour histograms, so the database
-// returns a few hundred rows, not one per profile.
+// columns (first_seen, lead_at, qualified_at, first_payment_at, retained_at, loyal_at) through covering
+// indexes; never the events table. Medians come from per-hour histograms, so the database returns a few
+// hundred rows, not one per profile.
 import {
   type FunnelStep,
   type OverviewDay,
@@ -65,21 +66,22 @@ export function histogramMedian(h: Histogram): { medianDays: number | null; coun
 // indexes (profiles_cohort, profiles_lead_day, profiles_paid_day); "all sites" is the sum over each site.
 const COHORT = 'site_id = ? AND merged_into IS NULL AND first_seen >= ? AND first_seen < ?';
 
-const INTERVALS: { from: Stage; to: Stage; hours: string; when: string }[] = [
-  { from: 'reach', to: 'lead', hours: 'lead_at - first_seen', when: 'lead_at IS NOT NULL' },
-  {
-    from: 'lead',
-    to: 'customer',
-    hours: 'first_payment_at - lead_at',
-    when: 'lead_at IS NOT NULL AND first_payment_at IS NOT NULL',
-  },
-  {
-    from: 'reach',
-    to: 'customer',
-    hours: 'first_payment_at - first_seen',
-    when: 'first_payment_at IS NOT NULL',
-  },
+/** Each step of the funnel, then first visit to first payment; `a`/`b` are the columns of entering the stages. */
+const STEPS: [Stage, string, Stage, string][] = [
+  ['reach', 'first_seen', 'lead', 'lead_at'],
+  ['lead', 'lead_at', 'qualified', 'qualified_at'],
+  ['qualified', 'qualified_at', 'customer', 'first_payment_at'],
+  ['customer', 'first_payment_at', 'retained', 'retained_at'],
+  ['retained', 'retained_at', 'loyal', 'loyal_at'],
+  ['reach', 'first_seen', 'customer', 'first_payment_at'],
 ];
+const INTERVALS = STEPS.map(([from, a, to, b]) => ({
+  from,
+  to,
+  hours: `${b} - ${a}`,
+  // a stage entered by hand before the one below it has no time between them
+  when: `${a} IS NOT NULL AND ${b} IS NOT NULL AND ${b} >= ${a}`,
+}));
 
 export async function overview(
   db: Db,

@@ -544,6 +544,18 @@ const MIGRATIONS: string[][] = [
     'CREATE INDEX profiles_event_count_order ON profiles(event_count, id) WHERE merged_into IS NULL',
     'CREATE INDEX profiles_email_order ON profiles(COALESCE(email, char(1114111)), id) WHERE merged_into IS NULL',
   ],
+  // When a profile entered qualified, retained and loyal (identity/profile.ts stageTimes), for the overview's
+  // median time between every pair of stages; the cohort index covers them, so the overview still reads no row.
+  // Profiles written before this version get them at their next write (there is no SQL for the lifecycle rules).
+  [
+    'ALTER TABLE profiles ADD COLUMN qualified_at INTEGER',
+    'ALTER TABLE profiles ADD COLUMN retained_at INTEGER',
+    'ALTER TABLE profiles ADD COLUMN loyal_at INTEGER',
+    'DROP INDEX IF EXISTS profiles_cohort',
+    `CREATE INDEX profiles_cohort
+      ON profiles(site_id, first_seen, stage, lead_at, first_payment_at, qualified_at, retained_at, loyal_at)
+      WHERE merged_into IS NULL`,
+  ],
 ];
 
 export async function migrate(db: Client): Promise<number> {

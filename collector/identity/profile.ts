@@ -451,6 +451,22 @@ export interface StageOverride {
 const rank = (s: Stage) => STAGES.indexOf(s);
 
 /**
+ * When the profile entered qualified, retained and loyal (by evidence or by hand), for the overview's median
+ * times between stages; null for a stage not reached now, or skipped (reached only by a later stage's evidence,
+ * when no time of its own exists). Lead and customer have their own columns (lead_at, first_payment_at).
+ */
+export function stageTimes(
+  stage: Stage,
+  history: StageEntry[],
+): { qualifiedAt: number | null; retainedAt: number | null; loyalAt: number | null } {
+  const at = (s: Stage) =>
+    rank(stage) >= rank(s)
+      ? (history.find((h) => h.stage === s && !h.skipped && !h.voided)?.at ?? null)
+      : null;
+  return { qualifiedAt: at('qualified'), retainedAt: at('retained'), loyalAt: at('loyal') };
+}
+
+/**
  * The stage history from evidence: each stage entered at its evidence; a stage jumped over is recorded as
  * skipped at the jump. The peak only moves forward; voided evidence (a refunded payment) is simply absent.
  * A manual override holds until evidence moves the profile past it later.

@@ -2,7 +2,7 @@
 // clusters an event (or a marketer's merge, unmerge or answer) touches. The decisions are the pure code in
 // identity/; this file loads what they need with a few set-wise queries per group and writes the outcome.
 import type { InStatement, Transaction } from '@libsql/client';
-import type { WireEvent } from '../../wire.ts';
+import type { Stage, WireEvent } from '../../wire.ts';
 import { newId } from '../admin/secrets.ts';
 import { eventTouches } from '../identity/channels.ts';
 import {
@@ -22,7 +22,9 @@ import {
   foldsAfter,
   lifecycle,
   type ProfileState,
+  type StageEntry,
   type StageOverride,
+  stageTimes,
 } from '../identity/profile.ts';
 import { attributionColumns } from '../identity/payments.ts';
 import {
@@ -726,7 +728,8 @@ async function settleProfiles(
   for (const part of chunks(written)) {
     const args: Arg[] = [];
     for (const [id, p] of part) {
-      const { stage } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
+      const { stage, history } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
+      const times = stageTimes(stage, history);
       const ft = p.firstTouch;
       args.push(
         id,
@@ -759,14 +762,18 @@ async function settleProfiles(
         a.lastChannel,
         a.lastCampaign,
         a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt),
+        times.qualifiedAt,
+        times.retainedAt,
+        times.loyalAt,
       );
     }
     await tx.execute({
       sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
               first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
-              lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at, merged_into)
+              lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at,
+              qualified_at, retained_at, loyal_at, merged_into)
             VALUES ${Array(part.length)
-              .fill(`(${qs(27)}, NULL)`)
+              .fill(`(${qs(30)}, NULL)`)
               .join(', ')}
             ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
               phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
@@ -776,7 +783,9 @@ async function settleProfiles(
               first_payment_at = excluded.first_payment_at, first_campaign = excluded.first_campaign,
               lead_at = excluded.lead_at, lead_channel = excluded.lead_channel, lead_campaign = excluded.lead_campaign,
               last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
-              last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at, merged_into = NULL`,
+              last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
+              qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
+              merged_into = NULL`,
       args,
     });
   }
@@ -997,15 +1006,22 @@ async function restageReferrers(
       r.o_stage === null || r.o_stage === undefined
         ? null
         : { stage: String(r.o_stage) as StageOverride['stage'], reason: String(r.reason), at: Number(r.at) };
-    const { stage } = lifecycle(
+    const { stage, history } = lifecycle(
       JSON.parse(String(r.state)) as ProfileState,
       override,
       referralEvidence(id, credits.get(id) ?? []),
     );
-    if (stage !== r.stage) {
-      await tx.execute({ sql: 'UPDATE profiles SET stage = ? WHERE id = ?', args: [stage, id] });
-    }
+    if (stage !== r.stage) await writeStage(tx, id, stage, history);
   }
+}
+
+/** A profile's stage and the times it entered qualified, retained and loyal (see stageTimes). */
+export async function writeStage(tx: Exec, id: string, stage: Stage, history: StageEntry[]): Promise<void> {
+  const t = stageTimes(stage, history);
+  await tx.execute({
+    sql: 'UPDATE profiles SET stage = ?, qualified_at = ?, retained_at = ?, loyal_at = ? WHERE id = ?',
+    args: [stage, t.qualifiedAt, t.retainedAt, t.loyalAt, id],
+  });
 }
 
 async function writeTouches(tx: Exec, siteId: string, fresh: StitchEvent[], settings: IdentitySettings) {

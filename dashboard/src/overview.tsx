@@ -191,7 +191,8 @@ function Overview({ data }: { data: OverviewReply }) {
           ))}
         </dl>
         <p class="muted note">
-          Qualified, retained and loyal have no maintained timestamps yet, so they are not timed here.
+          A stage passed over on the way (a payment before the lead qualified) has no time of its own, so it
+          is not timed.
         </p>
       </section>
       <section class="card card-wide" aria-labelledby="chart-title">

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, eventTouches } from '../../collector/identity/channels.ts';
 import { type GraphLink, type GraphNode, resolveGraph } from '../../collector/identity/graph.ts';
 import { eventIdentity, normalisePhone } from '../../collector/identity/identifiers.ts';
-import { derive, type FoldEvent, lifecycle } from '../../collector/identity/profile.ts';
+import { derive, type FoldEvent, lifecycle, stageTimes } from '../../collector/identity/profile.ts';
 import { blockReason, identitySettings } from '../../collector/identity/rules.ts';
 import type { WireEvent } from '../../wire.ts';
 
@@ -303,6 +303,48 @@ describe('lifecycle', () => {
     const p = derive([pricing(1), pricing(2), pricing(3)], keys, s);
     expect(p.qualified).toMatchObject({ at: 2 });
     expect(lifecycle(p, null).stage).toBe('qualified');
+  });
+
+  describe('stageTimes: when qualified, retained and loyal were entered (the overview medians)', () => {
+    const s = identitySettings([], { score: { threshold: 20, pricingView: 10 } });
+    const pricing = (ts: number) =>
+      fe(ts, { type: 'page', context: { page: { url: 'https://shop.example/pricing', path: '/pricing' } } });
+    const lead = fe(1, { type: 'identify', traits: { email: 'ada@acme.com' } });
+    const order = (ts: number, id: string) =>
+      fe(ts, { event: 'Order Completed', properties: { orderId: id } });
+    const times = (events: FoldEvent[], override: Parameters<typeof lifecycle>[1] = null) => {
+      const { stage, history } = lifecycle(derive(events, keys, s), override);
+      return { stage, ...stageTimes(stage, history) };
+    };
+
+    it('each stage at the evidence that moved the profile there', () => {
+      expect(times([lead, pricing(2), pricing(3), order(5, 'a'), order(7, 'b'), order(9, 'c')])).toEqual({
+        stage: 'loyal',
+        qualifiedAt: 3,
+        retainedAt: 7,
+        loyalAt: 9,
+      });
+    });
+
+    it('a skipped stage has no time of its own; a stage not reached has none', () => {
+      expect(times([lead, order(5, 'a'), order(7, 'b')])).toEqual({
+        stage: 'retained',
+        qualifiedAt: null,
+        retainedAt: 7,
+        loyalAt: null,
+      });
+    });
+
+    it('a stage set by hand is entered when it was set; a refund that takes a stage away takes its time', () => {
+      expect(times([lead], { stage: 'qualified', reason: 'call', at: 4 })).toMatchObject({ qualifiedAt: 4 });
+      const refunded = times([
+        lead,
+        order(5, 'a'),
+        order(7, 'b'),
+        fe(8, { event: 'Order Refunded', properties: { orderId: 'b' } }),
+      ]);
+      expect(refunded).toEqual({ stage: 'customer', qualifiedAt: null, retainedAt: null, loyalAt: null });
+    });
   });
 
   it('keeps a manual stage until later evidence moves past it', () => {
