@@ -57,7 +57,14 @@ for (let base = 0; base < (reuse ? 0 : PROFILES); base += CHUNK) {
     const email = stage >= 1 ? `person${i}@example.com` : null;
     if (email && !emailed) emailed = email;
     const leadAt = stage >= 1 ? firstSeen + Math.floor(random() * 5 * DAY) : null;
-    const paidAt = stage >= 3 && leadAt ? leadAt + Math.floor(random() * 20 * DAY) : null;
+    // half the customers qualified on the way (the others paid first: qualified passed over, no time)
+    const qualifiedAt =
+      stage >= 2 && leadAt && (stage === 2 || random() < 0.5)
+        ? leadAt + Math.floor(random() * 3 * DAY)
+        : null;
+    const paidAt = stage >= 3 && leadAt ? (qualifiedAt ?? leadAt) + Math.floor(random() * 20 * DAY) : null;
+    const retainedAt = stage >= 4 && paidAt ? paidAt + Math.floor(random() * 60 * DAY) : null;
+    const loyalAt = stage >= 5 && retainedAt ? retainedAt + Math.floor(random() * 60 * DAY) : null;
     const touch = { at: new Date(firstSeen).toISOString(), source: channel, channel, ruleId: 'bench' };
     const state = {
       ...emptyProfile(),
@@ -86,6 +93,9 @@ for (let base = 0; base < (reuse ? 0 : PROFILES); base += CHUNK) {
       leadAt ? channel : null,
       lastSeen,
       channel,
+      qualifiedAt,
+      retainedAt,
+      loyalAt,
     ]);
     identities.push([site.id, `a:anon${i}`, `p${i}`, firstSeen, `c${i}`]);
     if (email) identities.push([site.id, `e:${email}`, `p${i}`, firstSeen, `c${i}`]);
@@ -135,6 +145,9 @@ for (let base = 0; base < (reuse ? 0 : PROFILES); base += CHUNK) {
         'lead_channel',
         'last_touch_at',
         'last_channel',
+        'qualified_at',
+        'retained_at',
+        'loyal_at',
       ],
       profiles,
     );
