@@ -65,6 +65,21 @@ async function waitFor<T>(
   }
 }
 
+/** Waits until one browser's events with these names are stored (at least once each). */
+async function waitForEvents(anonymousId: string, names: string[]) {
+  await waitFor(
+    async () => {
+      const rs = await collector.db.execute({
+        sql: `SELECT COUNT(DISTINCT event) AS n FROM events WHERE anonymous_id = ? AND event IN (${names.map(() => '?').join(', ')})`,
+        args: [anonymousId, ...names],
+      });
+      return Number(rs.rows[0].n) === names.length;
+    },
+    `the events ${names.join(', ')}`,
+    20_000,
+  );
+}
+
 async function flush(page: Page) {
   await page.waitForFunction(() => typeof (window as any).touchpoint?.flush === 'function');
   await page.evaluate(() => (window as any).touchpoint.flush());
@@ -155,17 +170,7 @@ describe('one script tag to a stored, visible journey', () => {
     await context.setOffline(false);
 
     const names = ['Offline One', 'Offline Two', 'Offline Three', 'After Reload'];
-    await waitFor(
-      async () => {
-        const rs = await collector.db.execute({
-          sql: 'SELECT COUNT(*) AS n FROM events WHERE anonymous_id = ? AND event IN (?, ?, ?, ?)',
-          args: [anonymousId!, ...names],
-        });
-        return Number(rs.rows[0].n) === 4;
-      },
-      'the four tracked events',
-      20_000,
-    );
+    await waitForEvents(anonymousId!, names);
     await flush(page);
     const rs = await collector.db.execute({
       sql: 'SELECT event, type, COUNT(*) AS n FROM events WHERE anonymous_id = ? GROUP BY type, event ORDER BY event',
@@ -214,17 +219,7 @@ describe('one script tag to a stored, visible journey', () => {
     await context.setOffline(false); // the online event: send now
 
     const names = ['Tab A One', 'Tab A Two', 'Tab B One', 'Tab B Two'];
-    await waitFor(
-      async () => {
-        const rs = await collector.db.execute({
-          sql: 'SELECT COUNT(*) AS n FROM events WHERE anonymous_id = ? AND event IN (?, ?, ?, ?)',
-          args: [anonymousId!, ...names],
-        });
-        return Number(rs.rows[0].n) === 4;
-      },
-      'the four events of both tabs',
-      20_000,
-    );
+    await waitForEvents(anonymousId!, names);
     await flush(b);
     const rs = await collector.db.execute({
       sql: 'SELECT event, COUNT(*) AS n FROM events WHERE anonymous_id = ? AND event LIKE ? GROUP BY event',
