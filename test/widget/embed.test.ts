@@ -8,6 +8,10 @@ let c: ReturnType<typeof mockCollector>;
 let down = false; // the collector answers 503
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
+/** Events as JSON without their random ids, whose digits may happen to spell a secret searched for ("4111"). */
+const sentText = (events: unknown) =>
+  JSON.stringify(events, (k, v) => (k === 'messageId' || k === 'anonymousId' ? undefined : v));
+
 /** What was sent since the last call, after a flush. */
 async function sent() {
   await tick();
@@ -168,7 +172,7 @@ describe('autocapture', () => {
       fields: { name: 'Ada Lovelace', email: 'ada@example.com' },
       email: 'ada@example.com',
     });
-    expect(JSON.stringify(events)).not.toMatch(/hunter2|4111|tok/);
+    expect(sentText(events)).not.toMatch(/hunter2|4111|tok/);
     tp.identify('user-1', { plan: 'pro' });
     const [identify] = await sent();
     expect(identify).toMatchObject({ type: 'identify', userId: 'user-1', traits: { plan: 'pro' } });
@@ -187,7 +191,7 @@ describe('autocapture', () => {
     const [thanks, next] = await sent();
     expect(thanks.context.page.url).toBe(`${location.origin}/thanks?name=Ada`);
     expect(next.context.page.referrer).toBe(`${location.origin}/thanks?name=Ada`);
-    expect(JSON.stringify([thanks, next])).not.toMatch(/hunter2|4111|tok|pin_token/);
+    expect(sentText([thanks, next])).not.toMatch(/hunter2|4111|tok|pin_token/);
   });
 });
 
