@@ -7,19 +7,17 @@ import { createHub, type Hub } from './chat/hub.ts';
 import { inboxRoutes } from './chat/inbox.ts';
 import { chatPublicRoutes, chatSettingsRoutes } from './chat/routes.ts';
 import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
-import type { Db } from './db/client.ts';
 import { formSubmissionCheck } from './forms/check.ts';
 import { formAdminRoutes, formPublicRoutes } from './forms/routes.ts';
 import { ApiError, onError } from './http/errors.ts';
 import { staticRoutes } from './http/static.ts';
 import { ingestRoutes } from './ingest/routes.ts';
-import type { SiteCache } from './ingest/sites.ts';
-import type { Writer } from './ingest/writer.ts';
+import type { OpenedStore } from './store/open.ts';
 
 export interface AppDeps {
-  db: Db;
-  writer: Writer;
-  sites: SiteCache;
+  store: OpenedStore;
+  /** True once shutdown began: /ready says so, and streams end. */
+  draining?: () => boolean;
   distDir: string;
   /** Chat and inbox streams: poll and heartbeat intervals (tests shorten them). */
   streams?: StreamTiming;
@@ -32,23 +30,45 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
   );
-  app.get('/health', (c) => c.json({ ok: true, pending: deps.writer.pending }));
+  const { store } = deps;
+  const db = store.client;
+  const legacy = { db, writer: store.events, sites: store.sites };
+  // Liveness: the process answers. Readiness: the database answers and the writer has room.
+  app.get('/health', (c) => c.json({ ok: true }));
+  app.get('/ready', async function ready(c) {
+    const writer = store.writerState();
+    const problems: string[] = [];
+    if (deps.draining?.()) problems.push('shutting down');
+    if (writer.pending >= writer.limit * 0.9) problems.push('writer saturated');
+    try {
+      await Promise.race([
+        store.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref()),
+      ]);
+    } catch {
+      problems.push('database unreachable');
+    }
+    return c.json(
+      { ready: problems.length === 0, problems, writer: { pending: writer.pending, limit: writer.limit } },
+      problems.length ? 503 : 200,
+    );
+  });
   const hub = deps.hub ?? createHub();
   const timing = deps.streams ?? DEFAULT_TIMING;
-  app.route('/v1/stripe', stripeRoutes(deps));
-  app.route('/v1/forms', formPublicRoutes(deps.db, deps.sites));
-  app.route('/v1', chatPublicRoutes({ ...deps, hub, timing }));
+  app.route('/v1/stripe', stripeRoutes(legacy));
+  app.route('/v1/forms', formPublicRoutes(store));
+  app.route('/v1', chatPublicRoutes({ ...legacy, store, hub, timing }));
   app.route(
     '/v1',
-    ingestRoutes({ sites: deps.sites, writer: deps.writer, vet: formSubmissionCheck(deps.db) }),
+    ingestRoutes({ sites: store.sites, events: store.events, vet: formSubmissionCheck(store.forms) }),
   );
-  app.route('/api/sites/:siteId/forms', formAdminRoutes(deps.db));
-  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(deps.db, deps.sites));
-  app.route('/api/inbox', inboxRoutes(deps.db, hub, timing));
-  app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes(deps));
-  app.route('/api/payments', paymentRoutes(deps));
-  app.route('/api/attribution', attributionRoutes(deps));
-  app.route('/api', adminRoutes(deps.db));
+  app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
+  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(db, store));
+  app.route('/api/inbox', inboxRoutes(db, store, hub, timing));
+  app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes({ ...legacy, store }));
+  app.route('/api/payments', paymentRoutes({ ...legacy, store }));
+  app.route('/api/attribution', attributionRoutes({ ...legacy, store }));
+  app.route('/api', adminRoutes(store));
   app.route('/', staticRoutes(deps.distDir));
   return app;
 }

@@ -1,18 +1,20 @@
 // `npm run touchpoint -- …`: scripted administration. Each command prints one JSON line on stdout.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { StripeSecretSchema } from '../wire.ts';
-import { createSite, createToken, createUser, listSites, normaliseOrigin } from './admin/accounts.ts';
+import { normaliseOrigin } from './admin/origins.ts';
 import { maskSecret, setStripeSecret } from './billing/store.ts';
 import { loadConfig } from './config.ts';
-import { openDb } from './db/client.ts';
+import { openStore } from './store/open.ts';
 
 const USAGE = `usage:
   touchpoint site add --name NAME --origin URL [--origin URL…]
   touchpoint site list
   touchpoint site set SITE_ID --stripe-secret whsec_…   (--stripe-secret '' clears it)
   touchpoint token add --name NAME
-  touchpoint user add --email EMAIL --password PASSWORD`;
+  touchpoint user add --email EMAIL --password PASSWORD
+  touchpoint backup PATH   (an online, consistent copy of the database file)`;
 
 class UsageError extends Error {}
 
@@ -30,7 +32,8 @@ async function run(argv: string[]): Promise<unknown> {
   });
   const [noun, verb] = positionals;
   const config = loadConfig();
-  const db = await openDb(config.databaseUrl, config.databaseAuthToken);
+  const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = store.client;
   try {
     if (noun === 'site' && verb === 'add') {
       if (!values.name?.trim()) throw new UsageError('--name is required');
@@ -41,7 +44,7 @@ async function run(argv: string[]): Promise<unknown> {
       });
       if (origins.length === 0)
         throw new UsageError('--origin is required: the website the script tag goes on');
-      const { site, secretKey } = await createSite(db, values.name.trim(), origins);
+      const { site, secretKey } = await store.sites.create(values.name.trim(), origins);
       return { id: site.id, siteKey: site.siteKey, secretKey, identitySecret: site.identitySecret };
     }
     if (noun === 'site' && verb === 'set') {
@@ -61,23 +64,29 @@ async function run(argv: string[]): Promise<unknown> {
       };
     }
     if (noun === 'site' && verb === 'list') {
-      return { sites: await listSites(db) };
+      return { sites: await store.sites.list() };
     }
     if (noun === 'token' && verb === 'add') {
       if (!values.name?.trim()) throw new UsageError('--name is required');
-      const { token } = await createToken(db, values.name.trim());
+      const { token } = await store.accounts.createToken(values.name.trim());
       return { token };
     }
     if (noun === 'user' && verb === 'add') {
       if (!values.email?.includes('@')) throw new UsageError('--email must be an email address');
       if (!values.password || values.password.length < 10)
         throw new UsageError('--password needs at least 10 characters');
-      const user = await createUser(db, values.email, values.password);
+      const user = await store.accounts.createUser(values.email, values.password);
       return { id: user.id, email: user.email };
+    }
+    if (noun === 'backup') {
+      const target = positionals[1];
+      if (!target) throw new UsageError('PATH is required: touchpoint backup PATH');
+      await store.backup(resolve(target));
+      return { backup: resolve(target) };
     }
     throw new UsageError(`unknown command: ${positionals.join(' ') || '(none)'}`);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

@@ -31,8 +31,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
-    console.log('stopping: committing queued events…');
-    await collector.close();
+    console.log('stopping: finishing requests in flight and committing queued writes…');
+    await collector.close(Number(process.env.TOUCHPOINT_DRAIN_MS) || 10_000);
     process.exit(0);
   });
 }

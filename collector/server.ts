@@ -1,32 +1,34 @@
-// Starts a collector: database, writer, app and HTTP server, with a clean shutdown. Used by main.ts and tests.
+// Starts a collector: store, app and HTTP server, with a draining shutdown. Used by main.ts and tests.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { countUsers, createSetupToken, createUser } from './admin/accounts.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { type Db, openDb } from './db/client.ts';
-import { createSiteCache } from './ingest/sites.ts';
-import { createWriter, type Writer } from './ingest/writer.ts';
+import { type OpenedStore, openStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
 
 export interface RunningCollector {
   url: string;
   port: number;
-  db: Db;
-  writer: Writer;
+  store: OpenedStore;
   app: Hono;
-  close(): Promise<void>;
+  /** Stops taking requests, lets those in flight finish (up to drainMs), commits what waits, closes. */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** First start: an admin from the environment, or a one-time setup link when none was given. */
-export async function bootstrapAdmin(db: Db, config: Config, log: (line: string) => void): Promise<void> {
-  if ((await countUsers(db)) > 0) return;
+export async function bootstrapAdmin(
+  store: Pick<Store, 'accounts'>,
+  config: Config,
+  log: (line: string) => void,
+): Promise<void> {
+  if ((await store.accounts.countUsers()) > 0) return;
   if (config.adminEmail && config.adminPassword) {
-    await createUser(db, config.adminEmail, config.adminPassword);
+    await store.accounts.createUser(config.adminEmail, config.adminPassword);
     log(`created admin user ${config.adminEmail}`);
     return;
   }
-  const token = await createSetupToken(db);
+  const token = await store.accounts.createSetupToken();
   log(`no admin user yet: open ${config.publicUrl}/app/setup?token=${token} within 24 hours to create one`);
 }
 
@@ -34,34 +36,44 @@ export async function startCollector(
   config: Config,
   log: (line: string) => void = console.log,
 ): Promise<RunningCollector> {
-  const db = await openDb(config.databaseUrl, config.databaseAuthToken);
-  await bootstrapAdmin(db, config, log);
-  const writer = createWriter(db, {
-    delayMs: config.commitDelayMs,
-    maxEvents: config.commitMaxEvents,
+  const store = await openStore({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    commitDelayMs: config.commitDelayMs,
+    commitMaxEvents: config.commitMaxEvents,
     queueLimit: config.queueLimit,
   });
-  const sites = createSiteCache(db);
-  const app = createApp({ db, writer, sites, distDir: config.distDir });
+  await bootstrapAdmin(store, config, log);
+  let draining = false;
+  const app = createApp({ store, distDir: config.distDir, draining: () => draining });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
+  const http = server as unknown as {
+    closeIdleConnections?: () => void;
+    closeAllConnections?: () => void;
+  };
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}`,
     port,
-    db,
-    writer,
+    store,
     app,
-    async close() {
+    async close(drainMs = 5_000) {
+      draining = true;
       await new Promise<void>((resolve) => {
+        // No new connections; idle keep-alive ones go now, busy ones when their request is answered.
         server.close(() => resolve());
-        // Keep-alive connections would hold close() open; they carry no unanswered request at this point.
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        http.closeIdleConnections?.();
+        const idle = setInterval(() => http.closeIdleConnections?.(), 50);
+        const force = setTimeout(() => http.closeAllConnections?.(), drainMs);
+        server.once('close', () => {
+          clearInterval(idle);
+          clearTimeout(force);
+        });
       });
-      await writer.close();
-      db.close();
+      await store.close();
     },
   };
 }

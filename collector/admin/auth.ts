@@ -1,19 +1,18 @@
 // Admin authentication: the session cookie set at login, or a Bearer API token, on every /api route.
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
-import { tokenIsValid, type User, userForSession } from './accounts.ts';
+import type { Store, User } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'tp_session';
 
 export type AuthVars = { Variables: { user: User | null; via: 'session' | 'token' } };
 
-export function requireAdmin(db: Db): MiddlewareHandler<AuthVars> {
+export function requireAdmin(store: Pick<Store, 'accounts'>): MiddlewareHandler<AuthVars> {
   return async function requireAdmin(c, next) {
     const authorization = c.req.header('authorization');
     if (authorization?.startsWith('Bearer ')) {
-      if (!(await tokenIsValid(db, authorization.slice(7).trim()))) {
+      if (!(await store.accounts.tokenIsValid(authorization.slice(7).trim()))) {
         throw new ApiError(401, 'invalid_token', 'the API token is not valid');
       }
       c.set('user', null);
@@ -21,7 +20,7 @@ export function requireAdmin(db: Db): MiddlewareHandler<AuthVars> {
       return next();
     }
     const token = getCookie(c, SESSION_COOKIE);
-    const user = token ? await userForSession(db, token) : null;
+    const user = token ? await store.accounts.userForSession(token) : null;
     if (!user) throw new ApiError(401, 'unauthenticated', 'log in or send Authorization: Bearer TOKEN');
     // Cookie-authenticated writes must be JSON: a cross-site form or text/plain post cannot set that type
     // without a CORS preflight, which /api never grants. Together with the Origin check this stops CSRF.

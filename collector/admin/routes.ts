@@ -12,22 +12,10 @@ import {
   type ProfilesReply,
   STAGES,
 } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
-import {
-  checkLogin,
-  consumeSetupToken,
-  countUsers,
-  createSession,
-  createUser,
-  deleteSession,
-  SESSION_DAYS,
-  siteSummaries,
-} from './accounts.ts';
+import { SESSION_DAYS } from '../store/libsql/accounts.ts';
+import type { Store } from '../store/types.ts';
 import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
-import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
-import { overview } from './overview.ts';
-import { getProfile, listProfiles } from './profiles.ts';
 import { settingsRoutes } from './settings-routes.ts';
 
 const reasonField = v.pipe(
@@ -82,13 +70,14 @@ const SetupSchema = v.object({
   ),
 });
 
-export function adminRoutes(db: Db): Hono<AuthVars> {
+export function adminRoutes(store: Store): Hono<AuthVars> {
+  const { accounts, profiles: profileStore } = store;
   const app = new Hono<AuthVars>();
   // Browsers send Origin on cross-site posts; a form or text/plain post from another site is refused here.
   app.use('*', csrf());
 
   async function startSession(c: Context, userId: string) {
-    const token = await createSession(db, userId);
+    const token = await accounts.createSession(userId);
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'Lax',
@@ -100,7 +89,7 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
 
   app.post('/login', async function login(c) {
     const { email, password } = await jsonBody(c.req, LoginSchema);
-    const user = await checkLogin(db, email, password);
+    const user = await accounts.checkLogin(email, password);
     if (!user) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
     await startSession(c, user.id);
     return c.json({ user });
@@ -109,28 +98,28 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
   // The one-time setup link printed on first start when no admin was configured.
   app.post('/setup', async function setup(c) {
     const body = await jsonBody(c.req, SetupSchema);
-    if ((await countUsers(db)) > 0 || !(await consumeSetupToken(db, body.token))) {
+    if ((await accounts.countUsers()) > 0 || !(await accounts.consumeSetupToken(body.token))) {
       throw new ApiError(403, 'setup_closed', 'this setup link is used, expired or not valid', 'token');
     }
-    const user = await createUser(db, body.email, body.password);
+    const user = await accounts.createUser(body.email, body.password);
     await startSession(c, user.id);
     return c.json({ user });
   });
 
   app.post('/logout', async function logout(c) {
     const token = getCookie(c, SESSION_COOKIE);
-    if (token) await deleteSession(db, token);
+    if (token) await accounts.deleteSession(token);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.body(null, 204);
   });
 
   const authed = new Hono<AuthVars>();
-  authed.use('*', requireAdmin(db));
+  authed.use('*', requireAdmin(store));
 
   authed.get('/me', (c) => c.json({ user: c.get('user') }));
 
-  authed.get('/sites', async (c) => c.json({ sites: await siteSummaries(db) }));
-  authed.route('/', settingsRoutes(db));
+  authed.get('/sites', async (c) => c.json({ sites: await store.sites.summaries() }));
+  authed.route('/', settingsRoutes(store));
 
   authed.get('/profiles', async function profiles(c) {
     const limitText = c.req.query('limit');
@@ -138,7 +127,7 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       throw new ApiError(400, 'invalid_query', 'limit must be a whole number from 1 to 500', 'limit');
     }
-    const reply: ProfilesReply = await listProfiles(db, {
+    const reply: ProfilesReply = await profileStore.list({
       q: c.req.query('q')?.trim() || undefined,
       stage: oneOf(c.req.query('stage'), STAGES, 'stage'),
       status: oneOf(c.req.query('status'), PROFILE_STATUSES, 'status'),
@@ -154,7 +143,7 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
 
   authed.get('/overview', async (c) =>
     c.json(
-      await overview(db, {
+      await store.reports.overview({
         from: c.req.query('from'),
         to: c.req.query('to'),
         siteId: c.req.query('site') || undefined,
@@ -163,40 +152,40 @@ export function adminRoutes(db: Db): Hono<AuthVars> {
   );
 
   authed.get('/profiles/:id', async function profile(c) {
-    const found = await getProfile(db, c.req.param('id'));
+    const found = await profileStore.get(c.req.param('id'));
     if (!found) throw new ApiError(404, 'not_found', 'no profile with this id', 'id');
     return c.json(found satisfies ProfileReply);
   });
 
   authed.post('/profiles/:id/merge', async function merge(c) {
     const body = await jsonBody(c.req, MergeSchema);
-    const id = await mergeProfiles(db, c.req.param('id'), body.otherId, body.reason);
-    return c.json((await getProfile(db, id))! satisfies ProfileReply);
+    const id = await profileStore.merge(c.req.param('id'), body.otherId, body.reason);
+    return c.json((await profileStore.get(id))! satisfies ProfileReply);
   });
 
   authed.post('/links/:id/revoke', async function revoke(c) {
     const body = await jsonBody(c.req, RevokeSchema);
-    await revokeLink(db, c.req.param('id'), body.reason);
+    await profileStore.revokeLink(c.req.param('id'), body.reason);
     return c.json({ ok: true });
   });
 
   authed.get('/merge-proposals', async function proposals(c) {
     const reply: MergeProposalsReply = {
-      proposals: await listProposals(db, c.req.query('site') || undefined),
+      proposals: await profileStore.proposals(c.req.query('site') || undefined),
     };
     return c.json(reply);
   });
 
   authed.post('/merge-proposals/:id', async function answer(c) {
     const body = await jsonBody(c.req, AnswerSchema);
-    await answerProposal(db, c.req.param('id'), body.accept);
+    await profileStore.answerProposal(c.req.param('id'), body.accept);
     return c.json({ ok: true, accepted: body.accept });
   });
 
   authed.post('/profiles/:id/stage', async function stage(c) {
     const body = await jsonBody(c.req, StageSchema);
-    await setStage(db, c.req.param('id'), body.stage, body.reason);
-    return c.json((await getProfile(db, c.req.param('id')))! satisfies ProfileReply);
+    await profileStore.setStage(c.req.param('id'), body.stage, body.reason);
+    return c.json((await profileStore.get(c.req.param('id')))! satisfies ProfileReply);
   });
 
   app.route('/', authed);

@@ -13,27 +13,10 @@ import type {
   TokenSummary,
   UserSummary,
 } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
 import { DEFAULT_BLOCKED_VALUES, DEFAULT_SCORE, identitySettings } from '../identity/rules.ts';
-import { sitesChanged } from '../ingest/sites.ts';
-import { forgetSettings } from '../ingest/stitching.ts';
-import {
-  createSite,
-  createToken,
-  createUser,
-  deleteToken,
-  deleteUser,
-  findSiteById,
-  findUserByEmail,
-  listTokens,
-  listUsers,
-  normaliseOrigin,
-  type Site,
-  setSiteSettings,
-  siteSummaries,
-  updateSite,
-} from './accounts.ts';
+import type { Site, Store, TokenRow } from '../store/types.ts';
+import { normaliseOrigin } from './origins.ts';
 import type { AuthVars } from './auth.ts';
 
 const DEFAULT_SHARED_LIMIT = 3;
@@ -184,29 +167,28 @@ function ruleSettings(site: Site): SiteSettingsReply {
   };
 }
 
-async function siteOr404(db: Db, id: string): Promise<Site> {
-  const site = await findSiteById(db, id);
+async function siteOr404(store: Store, id: string): Promise<Site> {
+  const site = await store.sites.byId(id);
   if (!site) throw new ApiError(404, 'not_found', 'no site with this id', 'id');
   return site;
 }
 
-async function summaryOf(db: Db, id: string): Promise<SiteSummary> {
-  return (await siteSummaries(db)).find((s) => s.id === id)!;
+async function summaryOf(store: Store, id: string): Promise<SiteSummary> {
+  return (await store.sites.summaries()).find((s) => s.id === id)!;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function settingsRoutes(db: Db): Hono<AuthVars> {
+export function settingsRoutes(store: Store): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
 
   // ---- Sites ----
 
   app.post('/sites', async function addSite(c) {
     const body = await jsonBody(c.req, CreateSiteSchema);
-    const { site, secretKey } = await createSite(db, body.name, body.origins);
-    sitesChanged();
+    const { site, secretKey } = await store.sites.create(body.name, body.origins);
     const reply: SiteCreatedReply = {
-      site: await summaryOf(db, site.id),
+      site: await summaryOf(store, site.id),
       secretKey,
       identitySecret: site.identitySecret,
     };
@@ -216,17 +198,18 @@ export function settingsRoutes(db: Db): Hono<AuthVars> {
   app.patch('/sites/:id', async function changeSite(c) {
     const body = await jsonBody(c.req, PatchSiteSchema);
     const id = c.req.param('id');
-    if (!(await updateSite(db, id, body))) throw new ApiError(404, 'not_found', 'no site with this id', 'id');
+    if (!(await store.sites.update(id, body)))
+      throw new ApiError(404, 'not_found', 'no site with this id', 'id');
     // Origins decide which pages may send and which domains count as the site's own: apply them at once.
-    sitesChanged();
-    forgetSettings(id);
-    return c.json({ site: await summaryOf(db, id) });
+    return c.json({ site: await summaryOf(store, id) });
   });
 
-  app.get('/sites/:id/settings', async (c) => c.json(ruleSettings(await siteOr404(db, c.req.param('id')))));
+  app.get('/sites/:id/settings', async (c) =>
+    c.json(ruleSettings(await siteOr404(store, c.req.param('id')))),
+  );
 
   app.put('/sites/:id/settings', async function saveSettings(c) {
-    const site = await siteOr404(db, c.req.param('id'));
+    const site = await siteOr404(store, c.req.param('id'));
     const body = await jsonBody(c.req, SettingsSchema);
     // Other keys of the JSON (role mailboxes, own domains, the shared window) are kept as they are.
     const stored = { ...site.settings };
@@ -241,17 +224,15 @@ export function settingsRoutes(db: Db): Hono<AuthVars> {
       if (body.identity.sharedLimit !== undefined) identity.sharedLimit = body.identity.sharedLimit;
       stored.identity = identity;
     }
-    await setSiteSettings(db, site.id, stored);
+    await store.sites.setSettings(site.id, stored);
     // The next event stitched for this site reads the new rules; events already folded keep theirs.
-    forgetSettings(site.id);
-    sitesChanged();
     return c.json(ruleSettings({ ...site, settings: stored }));
   });
 
   // ---- Users ----
 
   app.get('/users', async function users(c) {
-    const list: UserSummary[] = (await listUsers(db)).map((u) => ({
+    const list: UserSummary[] = (await store.accounts.listUsers()).map((u) => ({
       id: u.id,
       email: u.email,
       createdAt: iso(u.createdAt),
@@ -261,10 +242,10 @@ export function settingsRoutes(db: Db): Hono<AuthVars> {
 
   app.post('/users', async function addUser(c) {
     const body = await jsonBody(c.req, UserSchema);
-    if (await findUserByEmail(db, body.email)) {
+    if (await store.accounts.findUserByEmail(body.email)) {
       throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
     }
-    const user = await createUser(db, body.email, body.password).catch((err: unknown) => {
+    const user = await store.accounts.createUser(body.email, body.password).catch((err: unknown) => {
       if (String(err).includes('UNIQUE')) {
         throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
       }
@@ -279,7 +260,7 @@ export function settingsRoutes(db: Db): Hono<AuthVars> {
     if (c.get('user')?.id === id) {
       throw new ApiError(409, 'cannot_remove_self', 'you cannot remove yourself; ask another user', 'id');
     }
-    const result = await deleteUser(db, id);
+    const result = await store.accounts.deleteUser(id);
     if (result === 'missing') throw new ApiError(404, 'not_found', 'no user with this id', 'id');
     if (result === 'last') {
       throw new ApiError(409, 'last_user', 'the last user cannot be removed: nobody could sign in', 'id');
@@ -289,25 +270,25 @@ export function settingsRoutes(db: Db): Hono<AuthVars> {
 
   // ---- API tokens ----
 
-  const tokenSummary = (t: Awaited<ReturnType<typeof listTokens>>[number]): TokenSummary => ({
+  const tokenSummary = (t: TokenRow): TokenSummary => ({
     id: t.id,
     name: t.name,
     createdAt: iso(t.createdAt),
     lastUsedAt: t.lastUsedAt === null ? null : iso(t.lastUsedAt),
   });
 
-  app.get('/tokens', async (c) => c.json({ tokens: (await listTokens(db)).map(tokenSummary) }));
+  app.get('/tokens', async (c) => c.json({ tokens: (await store.accounts.listTokens()).map(tokenSummary) }));
 
   app.post('/tokens', async function addToken(c) {
     const { name } = await jsonBody(c.req, TokenSchema);
-    const { id, token } = await createToken(db, name);
-    const created = (await listTokens(db)).find((t) => t.id === id)!;
+    const { id, token } = await store.accounts.createToken(name);
+    const created = (await store.accounts.listTokens()).find((t) => t.id === id)!;
     const reply: TokenCreatedReply = { token: tokenSummary(created), secret: token };
     return c.json(reply, 201);
   });
 
   app.delete('/tokens/:id', async function revokeToken(c) {
-    if (!(await deleteToken(db, c.req.param('id')))) {
+    if (!(await store.accounts.deleteToken(c.req.param('id')))) {
       throw new ApiError(404, 'not_found', 'no API token with this id', 'id');
     }
     return c.json({ deleted: true });

@@ -10,21 +10,20 @@ import {
   type UnmatchedPaymentsReply,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import { liveProfileRow } from '../admin/profiles.ts';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { SiteCache } from '../ingest/sites.ts';
-import type { Writer } from '../ingest/writer.ts';
-import { attribution } from './attribution.ts';
-import { listUnmatched } from './ledger.ts';
+import { listUnmatched } from '../store/libsql/ledger.ts';
+import { liveProfileRow } from '../store/libsql/profiles.ts';
+import type { EventStore, SiteStore, Store } from '../store/types.ts';
 import { maskSecret, ownerOf, profileOfCustomer, setStripeSecret, stripeSecretOf } from './store.ts';
 import { type OwnerlessTrack, submitOwned } from './stripe-routes.ts';
 
 export interface BillingAdminDeps {
   db: Db;
-  writer: Writer;
-  sites: SiteCache;
+  writer: EventStore;
+  sites: SiteStore;
+  store: Store;
 }
 
 const AttachSchema = v.object({
@@ -50,16 +49,16 @@ async function jsonBody<T extends v.GenericSchema>(req: { json(): Promise<unknow
   return parsed.output as v.InferOutput<T>;
 }
 
-function authed(db: Db): Hono<AuthVars> {
+function authed(store: Store): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
   app.use('*', csrf());
-  app.use('*', requireAdmin(db));
+  app.use('*', requireAdmin(store));
   return app;
 }
 
 /** Mounted at /api/sites/:siteId/stripe. */
 export function stripeSettingsRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.db);
+  const app = authed(deps.store);
   const reply = (siteKey: string, secret: string | null): StripeSettingsReply => ({
     configured: !!secret,
     secretHint: maskSecret(secret),
@@ -87,7 +86,7 @@ export function stripeSettingsRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
 
 /** Mounted at /api/payments. */
 export function paymentRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.db);
+  const app = authed(deps.store);
   app.get('/unmatched', async function unmatched(c) {
     const reply: UnmatchedPaymentsReply = {
       payments: await listUnmatched(deps.db, c.req.query('site') || undefined),
@@ -142,7 +141,7 @@ function time(value: string | undefined, field: string, fallback: number): numbe
 
 /** Mounted at /api/attribution. */
 export function attributionRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.db);
+  const app = authed(deps.store);
   app.get('/', async function revenueAttribution(c) {
     const to = time(c.req.query('to'), 'to', Date.now() + 1);
     const from = time(c.req.query('from'), 'from', to - 30 * 86_400_000);
@@ -152,7 +151,7 @@ export function attributionRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       siteId: siteId ?? null,
-      models: await attribution(deps.db, { from, to, siteId }),
+      models: await deps.store.reports.attribution({ from, to, siteId }),
     };
     return c.json(reply);
   });

@@ -1,7 +1,7 @@
 // SQL for Stripe webhooks: a site's webhook secret, processed event ids, and how a Stripe customer, email or
 // reference finds its profile (and the identifier that owns the profile's events).
 import type { Transaction } from '@libsql/client';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
 import { normaliseEmail } from '../identity/identifiers.ts';
 
 type Exec = Pick<Transaction, 'execute'>;

@@ -6,13 +6,12 @@ import { bodyLimit } from 'hono/body-limit';
 import Stripe from 'stripe';
 import * as v from 'valibot';
 import { EventSchema, LIMITS, type WireEvent } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
 import { ApiError } from '../http/errors.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
-import type { SiteCache } from '../ingest/sites.ts';
-import type { Writer } from '../ingest/writer.ts';
 import { billingFacts, billingProblem } from './events.ts';
-import { recordPayment } from './ledger.ts';
+import { recordPayment } from '../store/libsql/ledger.ts';
+import type { EventStore, SiteStore } from '../store/types.ts';
 import { type StripeFacts, stripeFacts } from './stripe.ts';
 import {
   markStripeEvent,
@@ -27,8 +26,8 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
 
 export interface StripeDeps {
   db: Db;
-  sites: SiteCache;
-  writer: Writer;
+  sites: SiteStore;
+  writer: EventStore;
 }
 
 /** A track event before its owner (user id or anonymous id) is known. */
@@ -60,7 +59,7 @@ export function stripeTrack(eventId: string, facts: StripeFacts, customerId: str
 
 /** Validates and submits events owned by `owner` ('u:…' or 'a:…') through the group-commit writer, as a signed webhook. */
 export async function submitOwned(
-  writer: Writer,
+  writer: EventStore,
   siteId: string,
   owner: string,
   events: OwnerlessTrack[],
@@ -111,7 +110,7 @@ export function stripeRoutes(deps: StripeDeps): Hono {
   }
 
   app.post('/:siteKey', async function stripeWebhook(c) {
-    const access = await deps.sites.byKey(c.req.param('siteKey'));
+    const access = await deps.sites.access(c.req.param('siteKey'));
     if (!access || access.secret) throw new ApiError(404, 'unknown_key', 'no site with this key', 'siteKey');
     const siteId = access.site.id;
     const secret = await stripeSecretOf(deps.db, siteId);

@@ -10,7 +10,8 @@ import {
   type InboxReply,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
+import type { Store } from '../store/types.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
 import type { Hub } from './hub.ts';
@@ -39,9 +40,9 @@ async function body<T extends v.GenericSchema>(c: { req: { json(): Promise<unkno
 
 const missing = () => new ApiError(404, 'not_found', 'no such conversation');
 
-export function inboxRoutes(db: Db, hub: Hub, timing: StreamTiming): Hono<AuthVars> {
+export function inboxRoutes(db: Db, store: Store, hub: Hub, timing: StreamTiming): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  app.use('*', requireAdmin(db));
+  app.use('*', requireAdmin(store));
 
   app.get('/', async function inbox(c) {
     const status = c.req.query('status');

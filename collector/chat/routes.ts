@@ -12,22 +12,21 @@ import {
   type WidgetSettings,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { SiteCache } from '../ingest/sites.ts';
-import type { Writer } from '../ingest/writer.ts';
-import { siteExists } from '../forms/store.ts';
+import type { EventStore, SiteStore, Store } from '../store/types.ts';
 import type { Hub } from './hub.ts';
 import { resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 import { addMessage, findConversation, getChatSettings, messagesAfter, setChatSettings } from './store.ts';
 
 export interface ChatDeps {
   db: Db;
-  sites: SiteCache;
-  writer: Writer;
+  sites: SiteStore;
+  writer: EventStore;
+  store: Store;
   hub: Hub;
   timing: StreamTiming;
 }
@@ -159,11 +158,11 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 }
 
 /** Mounted at /api/sites/:siteId/chat. */
-export function chatSettingsRoutes(db: Db, sites: SiteCache): Hono<AuthVars> {
+export function chatSettingsRoutes(db: Db, store: Store): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
-  app.use('*', requireAdmin(db));
+  app.use('*', requireAdmin(store));
   app.use('*', async function knownSite(c, next) {
-    if (!(await siteExists(db, c.req.param('siteId')!)))
+    if (!(await store.sites.byId(c.req.param('siteId')!)))
       throw new ApiError(404, 'not_found', 'no such site', 'siteId');
     return next();
   });
@@ -174,7 +173,6 @@ export function chatSettingsRoutes(db: Db, sites: SiteCache): Hono<AuthVars> {
     });
     const chat = parse(ChatSettingsSchema, body, 'invalid_settings');
     await setChatSettings(db, c.req.param('siteId')!, chat);
-    sites.clear();
     return c.json({ chat });
   });
   return app;

@@ -10,7 +10,7 @@ import {
   type InboxChange,
 } from '../../wire.ts';
 import { newId } from '../admin/secrets.ts';
-import type { Db } from '../db/client.ts';
+import type { Client as Db } from '@libsql/client';
 
 type Row = Record<string, unknown>;
 type Tx = Pick<Db, 'execute'>;

@@ -1,25 +1,18 @@
 // Ingest's check of a `Form Submitted` event that names a Touchpoint form: its fields must pass the same
-// schema the widget validated with. Forms are cached briefly so ingest does not read them per event.
+// schema the widget validated with. Forms come from the store's per-process cache, so ingest does not read
+// them per event; each form's schema is built once per version of it.
 import * as v from 'valibot';
-import { EVENTS, type FormDefinition, formValuesSchema, type WireEvent } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
-import { getForm } from './store.ts';
-
-const TTL_MS = 5_000;
-
-type Entry = { schema: ReturnType<typeof formValuesSchema> | null; until: number };
+import { EVENTS, formValuesSchema, type WireEvent } from '../../wire.ts';
+import type { FormStore, StoredForm } from '../store/types.ts';
 
 /** Returns the rejection message naming the field, or null when the event is fine (or names no known form). */
-export function formSubmissionCheck(db: Db) {
-  const cache = new Map<string, Entry>();
+export function formSubmissionCheck(forms: Pick<FormStore, 'cached'>) {
+  const schemas = new WeakMap<StoredForm, ReturnType<typeof formValuesSchema>>();
   async function schemaOf(siteId: string, formId: string) {
-    const key = `${siteId}\u0000${formId}`;
-    const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.schema;
-    const form: FormDefinition | null = await getForm(db, siteId, formId);
-    const schema = form ? formValuesSchema(form) : null;
-    if (cache.size > 5_000) cache.clear();
-    cache.set(key, { schema, until: Date.now() + TTL_MS });
+    const form = await forms.cached(siteId, formId);
+    if (!form) return null;
+    let schema = schemas.get(form);
+    if (!schema) schemas.set(form, (schema = formValuesSchema(form)));
     return schema;
   }
   return async function checkFormSubmission(siteId: string, e: WireEvent): Promise<string | null> {

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ApiErrorBody } from '../../wire.ts';
+import { Refused, StoreBusy, StoreClosed, StoreOverloaded } from '../store/errors.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -23,6 +24,16 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {
     if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(errorBody(err.code, err.message, err.field), err.status);
+  }
+  if (err instanceof Refused) {
+    const status = err.kind === 'not_found' ? 404 : err.kind === 'conflict' ? 409 : 400;
+    return c.json(errorBody(err.code, err.message, err.field), status);
+  }
+  if (err instanceof StoreOverloaded || err instanceof StoreClosed || err instanceof StoreBusy) {
+    const code =
+      err instanceof StoreOverloaded ? 'overloaded' : err instanceof StoreClosed ? 'shutting_down' : 'busy';
+    c.header('Retry-After', err instanceof StoreOverloaded ? '1' : '5');
+    return c.json(errorBody(code, err.message), 503);
   }
   // Hono's own HTTPException (e.g. from a middleware) keeps its status but gets our body.
   const status = (err as { status?: number }).status;

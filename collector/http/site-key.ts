@@ -1,11 +1,10 @@
 // The widget's public reads (forms, chat, widget settings): the site by its public key, the request's Origin
 // checked against the site's origins, and CORS for every origin some site allows.
 import { cors } from 'hono/cors';
-import type { Site } from '../admin/accounts.ts';
-import type { SiteCache } from '../ingest/sites.ts';
+import type { Site, SiteStore } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
-export function widgetCors(sites: SiteCache) {
+export function widgetCors(sites: Pick<SiteStore, 'anyAllows'>) {
   return cors({
     origin: async (origin) => ((await sites.anyAllows(origin.toLowerCase())) ? origin : null),
     allowMethods: ['GET', 'POST', 'OPTIONS'],
@@ -16,12 +15,12 @@ export function widgetCors(sites: SiteCache) {
 
 /** The site whose public key this is, when the page's origin (if any) is one of the site's. */
 export async function siteForKey(
-  sites: SiteCache,
+  sites: Pick<SiteStore, 'access'>,
   key: string | undefined,
   origin: string | undefined,
 ): Promise<Site> {
   if (!key) throw new ApiError(401, 'missing_key', 'key is required', 'key');
-  const access = await sites.byKey(key);
+  const access = await sites.access(key);
   if (!access || access.secret)
     throw new ApiError(401, 'unknown_key', 'key does not belong to any site', 'key');
   if (origin && !access.site.origins.includes(origin.toLowerCase()))

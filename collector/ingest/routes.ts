@@ -17,12 +17,11 @@ import { billingProblem } from '../billing/events.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { type PreparedEvent, prepareEvent } from './prepare.ts';
-import type { SiteAccess, SiteCache } from './sites.ts';
-import type { Writer } from './writer.ts';
+import type { EventStore, SiteAccess, SiteStore } from '../store/types.ts';
 
 export interface IngestDeps {
-  sites: SiteCache;
-  writer: Writer;
+  sites: Pick<SiteStore, 'access' | 'anyAllows'>;
+  events: EventStore;
   /** A site-specific check of a valid event (e.g. a form submission against its form); a message rejects it. */
   vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
 }
@@ -53,7 +52,7 @@ function basicAuthUser(header: string | undefined): string | null {
 }
 
 async function authenticate(
-  sites: SiteCache,
+  sites: Pick<SiteStore, 'access'>,
   body: Record<string, unknown>,
   authorization: string | undefined,
   origin: string | undefined,
@@ -66,7 +65,7 @@ async function authenticate(
       'writeKey is required (in the body, or as the Basic-auth user name)',
       'writeKey',
     );
-  const access = await sites.byKey(key);
+  const access = await sites.access(key);
   if (!access) throw new ApiError(401, 'unknown_key', 'writeKey does not belong to any site', 'writeKey');
   if (origin) {
     // A secret key in a page would be readable by anyone; it is for servers only.
@@ -194,7 +193,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       }
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
     for (const e of good) e.proof = proofOf(access, e.raw);
-    const outcomes = await deps.writer.submit(access.site.id, good);
+    const outcomes = await deps.events.submit(access.site.id, good);
     let g = 0;
     return checked.map((x, index) =>
       x.ok

@@ -6,13 +6,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSite, createToken } from '../../collector/admin/accounts.ts';
-import { encodeCursor } from '../../collector/admin/profiles.ts';
 import { createApp } from '../../collector/app.ts';
-import { openDb } from '../../collector/db/client.ts';
 import { emptyProfile } from '../../collector/identity/profile.ts';
-import { createSiteCache } from '../../collector/ingest/sites.ts';
-import { createWriter } from '../../collector/ingest/writer.ts';
+import { encodeCursor } from '../../collector/store/libsql/profiles.ts';
+import { openStore } from '../../collector/store/open.ts';
 import { STAGES } from '../../wire.ts';
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100_000);
@@ -23,11 +20,12 @@ const dir = mkdtempSync(join(tmpdir(), 'tp-bench-dash-'));
 // BENCH_DB=path keeps the generated database there and reuses it on the next run (for trying query plans).
 const keep = process.env.BENCH_DB;
 const reuse = !!keep && existsSync(keep);
-const db = await openDb(`file:${keep ?? join(dir, 'bench.db')}`);
+const store = await openStore({ url: `file:${keep ?? join(dir, 'bench.db')}`, commitDelayMs: 2 });
+const db = store.client;
 const site = reuse
   ? { id: String((await db.execute('SELECT id FROM sites LIMIT 1')).rows[0].id) }
-  : (await createSite(db, 'Bench', ['https://shop.example'])).site;
-const { token } = await createToken(db, 'bench');
+  : (await store.sites.create('Bench', ['https://shop.example'])).site;
+const { token } = await store.accounts.createToken('bench');
 
 const CHANNELS = ['Direct', 'Organic Search', 'Paid Search', 'Organic Social', 'Email', 'Referral'];
 // Share of profiles whose furthest stage is each of STAGES: most visitors stay anonymous.
@@ -167,8 +165,7 @@ console.log(
   `generated ${PROFILES.toLocaleString()} profiles and ${(PROFILES * EVENTS_PER_PROFILE).toLocaleString()} events in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
 
-const writer = createWriter(db, { delayMs: 2, maxEvents: 500, queueLimit: 10_000 });
-const app = createApp({ db, writer, sites: createSiteCache(db), distDir: join(dir, 'dist') });
+const app = createApp({ store, distDir: join(dir, 'dist') });
 const headers = { Authorization: `Bearer ${token}` };
 const first = (await (await app.request('/api/profiles?limit=50', { headers })).json()) as {
   nextCursor: string;
@@ -235,7 +232,6 @@ for (const [label, path] of CALLS) {
     `${label.padEnd(34)} ${pct(times, 0.5).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${status !== 200 ? `HTTP ${status}` : p95 < 100 ? 'ok' : 'OVER'}`,
   );
 }
-await writer.close();
-db.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });
 process.exitCode = over ? 1 : 0;

@@ -6,11 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { Hono } from 'hono';
-import { createSite } from '../../collector/admin/accounts.ts';
 import { createApp } from '../../collector/app.ts';
-import { openDb } from '../../collector/db/client.ts';
-import { createSiteCache } from '../../collector/ingest/sites.ts';
-import { createWriter } from '../../collector/ingest/writer.ts';
+import { openStore } from '../../collector/store/open.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const PER_BATCH = 5;
@@ -86,10 +83,14 @@ naive.close();
 // The real ingest path, in process (no sockets), run twice on fresh databases: once with one commit per
 // request (what group commit replaces), once with group commit.
 async function ingest(label: string, maxRequests?: number) {
-  const db = await openDb(`file:${join(dir, `touchpoint-${maxRequests ?? 'group'}.db`)}`);
-  const { site } = await createSite(db, 'bench', ['https://shop.example']);
-  const writer = createWriter(db, { delayMs: 0, maxEvents: 500, queueLimit: 1_000_000, maxRequests });
-  const app = createApp({ db, writer, sites: createSiteCache(db), distDir: dir });
+  const store = await openStore({
+    url: `file:${join(dir, `touchpoint-${maxRequests ?? 'group'}.db`)}`,
+    queueLimit: 1_000_000,
+    maxRequests,
+  });
+  const db = store.client;
+  const { site } = await store.sites.create('bench', ['https://shop.example']);
+  const app = createApp({ store, distDir: dir });
   const bodies = Array.from({ length: REQUESTS }, (_, r) => batchBody(site.siteKey, r));
   let failures = 0;
   const result = await timed(label, REQUESTS, async (r) => {
@@ -101,10 +102,9 @@ async function ingest(label: string, maxRequests?: number) {
     if (res.status !== 200) failures++;
     await res.arrayBuffer();
   });
-  const { commits, events } = writer.stats;
+  const { commits, events } = store.writerState();
   const stored = Number((await db.execute('SELECT COUNT(*) AS n FROM events')).rows[0].n);
-  await writer.close();
-  db.close();
+  await store.close();
   return { ...result, commits, perCommit: events / commits, stored, failures };
 }
 

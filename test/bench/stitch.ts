@@ -4,10 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSite } from '../../collector/admin/accounts.ts';
-import { openDb } from '../../collector/db/client.ts';
 import { type PreparedEvent, prepareEvent } from '../../collector/ingest/prepare.ts';
-import { createWriter } from '../../collector/ingest/writer.ts';
+import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -17,9 +15,15 @@ const IN_FLIGHT = 4;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-stitch-'));
-const db = await openDb(`file:${join(dir, 'stitch.db')}`);
-const { site } = await createSite(db, 'Bench', ['https://shop.example']);
-const writer = createWriter(db, { delayMs: 2, maxEvents: 2000, queueLimit: 1_000_000 });
+const store = await openStore({
+  url: `file:${join(dir, 'stitch.db')}`,
+  commitDelayMs: 2,
+  commitMaxEvents: 2000,
+  queueLimit: 1_000_000,
+});
+const db = store.client;
+const { site } = await store.sites.create('Bench', ['https://shop.example']);
+const writer = store.events;
 
 /** Event i is round ⌊i / PROFILES⌋ of profile i mod PROFILES: arrivals interleave across profiles. */
 function event(i: number): WireEvent {
@@ -82,7 +86,6 @@ await Promise.all(
     }
   }),
 );
-await writer.close();
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const profiles = Number(
   (await db.execute('SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL')).rows[0][0],
@@ -90,8 +93,8 @@ const profiles = Number(
 const links = Number((await db.execute('SELECT COUNT(*) FROM links')).rows[0][0]);
 console.log(
   `stitch: ${EVENTS} events over ${profiles} profiles (${links} links) in ${seconds.toFixed(1)} s: ` +
-    `${Math.round(EVENTS / seconds)} events/s, ${writer.stats.commits} commits, ` +
+    `${Math.round(EVENTS / seconds)} events/s, ${store.writerState().commits} commits, ` +
     `peak RSS ${Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576)} MB`,
 );
-db.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });

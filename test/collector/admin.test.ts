@@ -214,9 +214,8 @@ describe('profiles', () => {
 
 describe('one-time setup link', () => {
   it('creates the first admin once, then refuses the same link', async () => {
-    const { createSetupToken } = await import('../../collector/admin/accounts.ts');
     await h.db.execute('DELETE FROM users');
-    const token = await createSetupToken(h.db);
+    const token = await h.store.accounts.createSetupToken();
     const post = (body: unknown) =>
       h.app.request('/api/setup', {
         method: 'POST',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stripeSecretOf } from '../../collector/billing/store.ts';
 import { touchpointCli } from '../support/cli.ts';
-import { openDb } from '../../collector/db/client.ts';
+import { openStore } from '../../collector/store/open.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-cli-billing-'));
 const DATABASE_URL = `file:${join(dir, 'cli.db')}`;
@@ -26,11 +26,12 @@ describe('touchpoint site set --stripe-secret', { timeout: 30_000 }, () => {
       stripe: { configured: true, secretHint: 'whsec_…cdef' },
     });
     expect(res.stdout).not.toContain(secret);
-    const db = await openDb(DATABASE_URL);
+    const store = await openStore({ url: DATABASE_URL });
+    const db = store.client;
     try {
       expect(await stripeSecretOf(db, site.id)).toBe(secret);
     } finally {
-      db.close();
+      await store.close();
     }
     const bad = await touchpoint('site', 'set', site.id, '--stripe-secret', 'sk_live_nope');
     expect(bad.code).toBe(2);

@@ -1,7 +1,7 @@
 // Table-driven tests of the pure billing rules: money in minor units, payment behaviour, stages and refunds,
 // attribution grouping.
 import { describe, expect, it } from 'vitest';
-import { attributionRows } from '../../collector/billing/attribution.ts';
+import { attributionRows } from '../../collector/store/libsql/attribution.ts';
 import { billingFacts, billingProblem } from '../../collector/billing/events.ts';
 import { stripeToMajor, toMinor } from '../../collector/billing/money.ts';
 import { eventIdentity } from '../../collector/identity/identifiers.ts';
@@ -182,10 +182,11 @@ describe('payments ledger, any order', () => {
       const { mkdtempSync, rmSync } = await import('node:fs');
       const { tmpdir } = await import('node:os');
       const { join } = await import('node:path');
-      const { openDb } = await import('../../collector/db/client.ts');
-      const { recordPayment } = await import('../../collector/billing/ledger.ts');
+      const { openStore } = await import('../../collector/store/open.ts');
+      const { recordPayment } = await import('../../collector/store/libsql/ledger.ts');
       const dir = mkdtempSync(join(tmpdir(), 'tp-ledger-'));
-      const db = await openDb(`file:${join(dir, 'l.db')}`);
+      const store = await openStore({ url: `file:${join(dir, 'l.db')}` });
+      const db = store.client;
       const kinds = ['invoiced', 'paid', 'failed', 'refunded', 'void'] as const;
       const arbFact = fc.record({
         ts: fc.integer({ min: 0, max: 5 }),
@@ -263,7 +264,7 @@ describe('payments ledger, any order', () => {
           { numRuns: 300 },
         );
       } finally {
-        db.close();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },

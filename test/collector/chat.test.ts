@@ -3,7 +3,6 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { createApp } from '../../collector/app.ts';
 import { createHub, type Hub } from '../../collector/chat/hub.ts';
-import { createSiteCache } from '../../collector/ingest/sites.ts';
 import { type Harness, harness, ORIGIN } from './harness.ts';
 
 let h: Harness;
@@ -13,9 +12,7 @@ beforeEach(async () => {
   h = await harness();
   hub = createHub();
   app = createApp({
-    db: h.db,
-    writer: h.writer,
-    sites: createSiteCache(h.db),
+    store: h.store,
     distDir: '/nonexistent',
     hub,
     streams: { pollMs: 30, heartbeatMs: 60 },

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findSiteByKey, findSiteBySecret, tokenIsValid } from '../../collector/admin/accounts.ts';
 import { touchpointCli } from '../support/cli.ts';
-import { openDb } from '../../collector/db/client.ts';
+import { openStore } from '../../collector/store/open.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-cli-'));
 const DATABASE_URL = `file:${join(dir, 'cli.db')}`;
@@ -25,19 +24,19 @@ describe('npm run touchpoint', { timeout: 30_000 }, () => {
       siteKey: expect.stringMatching(/^pk_/),
       secretKey: expect.stringMatching(/^sk_/),
     });
-    const db = await openDb(DATABASE_URL);
-    expect((await findSiteByKey(db, out.siteKey))?.origins).toEqual(['https://shop.example']);
-    expect((await findSiteBySecret(db, out.secretKey))?.id).toBe(out.id);
-    db.close();
+    const store = await openStore({ url: DATABASE_URL });
+    expect((await store.sites.access(out.siteKey))?.site.origins).toEqual(['https://shop.example']);
+    expect((await store.sites.access(out.secretKey))?.site.id).toBe(out.id);
+    await store.close();
   });
 
   it('token add prints a token the API accepts', async () => {
     const res = await touchpoint('token', 'add', '--name', 'reports');
     expect(res.code).toBe(0);
     const { token } = JSON.parse(res.stdout.trim());
-    const db = await openDb(DATABASE_URL);
-    expect(await tokenIsValid(db, token)).toBe(true);
-    db.close();
+    const store = await openStore({ url: DATABASE_URL });
+    expect(await store.accounts.tokenIsValid(token)).toBe(true);
+    await store.close();
   });
 
   it('refuses a missing origin with a JSON error and exit code 2', async () => {

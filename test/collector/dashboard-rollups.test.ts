@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listProfiles } from '../../collector/admin/profiles.ts';
-import { attribution, attributionFromProfiles } from '../../collector/billing/attribution.ts';
-import { type Db, openDb } from '../../collector/db/client.ts';
+import type { Client as Db } from '@libsql/client';
+import { attribution, attributionFromProfiles } from '../../collector/store/libsql/attribution.ts';
+import { listProfiles } from '../../collector/store/libsql/profiles.ts';
+import { type OpenedStore, openStore } from '../../collector/store/open.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -18,9 +19,11 @@ const NAMES = [null, 'Ada Lovelace', 'Grace Hopper', 'Zoë Ünal'];
 
 let dir: string;
 let db: Db;
+let store: OpenedStore;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tp-rollups-'));
-  db = await openDb(`file:${join(dir, 'r.db')}`);
+  store = await openStore({ url: `file:${join(dir, 'r.db')}` });
+  db = store.client;
   for (const id of SITES) {
     await db.execute({
       sql: 'INSERT INTO sites (id, name, site_key, secret_hash, created_at) VALUES (?, ?, ?, ?, 0)',
@@ -28,8 +31,8 @@ beforeAll(async () => {
     });
   }
 });
-afterAll(() => {
-  db.close();
+afterAll(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

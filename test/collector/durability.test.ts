@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { afterAll, expect, it } from 'vitest';
-import { createSite } from '../../collector/admin/accounts.ts';
-import { openDb } from '../../collector/db/client.ts';
+import { openStore } from '../../collector/store/open.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-crash-'));
@@ -43,9 +42,9 @@ function start(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 it('keeps every acknowledged event through a kill -9 and a restart', { timeout: 60_000 }, async () => {
-  const db = await openDb(dbUrl);
-  const { site } = await createSite(db, 'crash', ['https://shop.example']);
-  db.close();
+  const store = await openStore({ url: dbUrl });
+  const { site } = await store.sites.create('crash', ['https://shop.example']);
+  await store.close();
 
   const first = await start();
   const acked = new Set<string>();

@@ -2,15 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSite, createToken, createUser } from '../../collector/admin/accounts.ts';
+import type { Client } from '@libsql/client';
 import { createApp } from '../../collector/app.ts';
-import { type Db, openDb } from '../../collector/db/client.ts';
-import { createSiteCache } from '../../collector/ingest/sites.ts';
-import { createWriter, type Writer } from '../../collector/ingest/writer.ts';
+import { type OpenedStore, openStore } from '../../collector/store/open.ts';
 
 export interface Harness {
-  db: Db;
-  writer: Writer;
+  /** The store's client, for reading what was stored (tests only: the collector itself never sees it). */
+  db: Client;
+  store: OpenedStore;
   app: ReturnType<typeof createApp>;
   site: { id: string; siteKey: string; secretKey: string };
   token: string;
@@ -25,13 +24,13 @@ export const ORIGIN = 'https://shop.example';
 
 export async function harness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-route-'));
-  const db = await openDb(`file:${join(dir, 'test.db')}`);
-  const writer = createWriter(db, { delayMs: 0, maxEvents: 500, queueLimit: 10_000 });
-  const app = createApp({ db, writer, sites: createSiteCache(db), distDir: join(dir, 'dist') });
-  const { site, secretKey } = await createSite(db, 'Shop', [ORIGIN]);
-  const { token } = await createToken(db, 'tests');
+  const store = await openStore({ url: `file:${join(dir, 'test.db')}`, queueLimit: 10_000 });
+  const db = store.client;
+  const app = createApp({ store, distDir: join(dir, 'dist') });
+  const { site, secretKey } = await store.sites.create('Shop', [ORIGIN]);
+  const { token } = await store.accounts.createToken('tests');
   const admin = { email: 'admin@example.com', password: 'a long enough password' };
-  await createUser(db, admin.email, admin.password);
+  await store.accounts.createUser(admin.email, admin.password);
   const parse = async (res: Response) => {
     const text = await res.text();
     try {
@@ -42,7 +41,7 @@ export async function harness(): Promise<Harness> {
   };
   return {
     db,
-    writer,
+    store,
     app,
     site: { id: site.id, siteKey: site.siteKey, secretKey },
     token,
@@ -68,8 +67,7 @@ export async function harness(): Promise<Harness> {
       ),
     count: async (sql, args = []) => Number((await db.execute({ sql, args })).rows[0][0]),
     async close() {
-      await writer.close();
-      db.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 // GET /api/overview: the range, the cumulative funnel, medians between stages, the per-day series, and the
 // query checks; it reads profile rows only.
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { overviewRange } from '../../collector/admin/overview.ts';
+import { overviewRange } from '../../collector/store/libsql/overview.ts';
 import { type Harness, harness } from './harness.ts';
 
 let h: Harness;

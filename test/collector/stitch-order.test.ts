@@ -2,7 +2,6 @@
 // history gives the same profiles, and a merge followed by its unmerge restores the profiles exactly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeProfiles, revokeLink } from '../../collector/admin/identity.ts';
 import { eventArb, fresh, referralArb, snapshot, T0, toWire } from './stitch-support.ts';
 
 describe('stitching is order-independent', () => {
@@ -52,9 +51,9 @@ describe('stitching is order-independent', () => {
           const want = await snapshot(a.db);
           const live = await a.db.execute('SELECT id FROM profiles WHERE merged_into IS NULL ORDER BY id');
           if (live.rows.length >= 2) {
-            await mergeProfiles(a.db, String(live.rows[0].id), String(live.rows[1].id), 'test');
+            await a.store.profiles.merge(String(live.rows[0].id), String(live.rows[1].id), 'test');
             const manual = await a.db.execute("SELECT id FROM links WHERE decision = 'manual'");
-            await revokeLink(a.db, String(manual.rows[0].id), 'undo');
+            await a.store.profiles.revokeLink(String(manual.rows[0].id), 'undo');
             expect(await snapshot(a.db)).toEqual(want);
           }
           await a.close();
@@ -85,10 +84,10 @@ describe('stitching is order-independent', () => {
           const before = await snapshot(h.db);
           const live = await h.db.execute('SELECT id FROM profiles WHERE merged_into IS NULL ORDER BY id');
           if (live.rows.length >= 2) {
-            await mergeProfiles(h.db, String(live.rows[0].id), String(live.rows[1].id), 'test');
+            await h.store.profiles.merge(String(live.rows[0].id), String(live.rows[1].id), 'test');
             expect((await snapshot(h.db)).length).toBe(before.length - 1);
             const manual = await h.db.execute("SELECT id FROM links WHERE decision = 'manual'");
-            await revokeLink(h.db, String(manual.rows[0].id), 'undo');
+            await h.store.profiles.revokeLink(String(manual.rows[0].id), 'undo');
             expect(await snapshot(h.db)).toEqual(before);
           }
           await h.close();

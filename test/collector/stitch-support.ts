@@ -4,10 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createSite } from '../../collector/admin/accounts.ts';
-import { type Db, openDb } from '../../collector/db/client.ts';
+import type { Client as Db } from '@libsql/client';
 import { prepareEvent } from '../../collector/ingest/prepare.ts';
-import { createWriter } from '../../collector/ingest/writer.ts';
+import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
 
 export const T0 = Date.parse('2024-03-01T00:00:00Z');
@@ -99,21 +98,20 @@ export function toWire(g: Gen, i: number, at: number): WireEvent {
 
 export async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), 'tp-order-'));
-  const db = await openDb(`file:${join(dir, 'o.db')}`);
-  const { site } = await createSite(db, 'Shop', ['https://shop.example']);
-  const writer = createWriter(db, { delayMs: 0, maxEvents: 500, queueLimit: 100_000 });
+  const store = await openStore({ url: `file:${join(dir, 'o.db')}`, queueLimit: 100_000 });
+  const { site } = await store.sites.create('Shop', ['https://shop.example']);
   return {
-    db,
+    db: store.client,
+    store,
     site,
     async send(events: WireEvent[]) {
-      await writer.submit(
+      await store.events.submit(
         site.id,
         events.map((e) => prepareEvent(e, JSON.stringify(e), T0 + 86_400_000)),
       );
     },
     async close() {
-      await writer.close();
-      db.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,14 @@
 // Starts a real collector on a free port with a fresh database file, a site, an admin and an API token.
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Client } from '@libsql/client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSite, createToken } from '../../collector/admin/accounts.ts';
 import { loadConfig } from '../../collector/config.ts';
 import { type RunningCollector, startCollector as start } from '../../collector/server.ts';
 
 export interface TestCollector extends RunningCollector {
+  /** The store's client, for reading what was stored (tests only). */
+  db: Client;
   site: { id: string; siteKey: string; secretKey: string };
   admin: { email: string; password: string };
   token: string;
@@ -30,14 +32,14 @@ export async function startCollector(
     ...options.env,
   });
   const running = await start(config, () => {});
-  const { site, secretKey } = await createSite(
-    running.db,
+  const { site, secretKey } = await running.store.sites.create(
     'Test site',
     options.origins ?? ['http://localhost:5555'],
   );
-  const { token } = await createToken(running.db, 'tests');
+  const { token } = await running.store.accounts.createToken('tests');
   return {
     ...running,
+    db: running.store.client,
     site: { id: site.id, siteKey: site.siteKey, secretKey },
     admin,
     token,

@@ -12,20 +12,23 @@ import type {
   Touch,
   TouchSummary,
   WireEvent,
-} from '../../wire.ts';
-import type { Db } from '../db/client.ts';
-import { ApiError } from '../http/errors.ts';
-import type { TouchRecord } from '../identity/channels.ts';
-import { PREFIX_KIND } from '../identity/identifiers.ts';
-import { billingSummary } from '../identity/payments.ts';
+} from '../../../wire.ts';
+import type { ProfileQuery } from '../types.ts';
+import type { Exec } from './writer.ts';
+
+type Db = Exec;
+import { Refused } from '../errors.ts';
+import type { TouchRecord } from '../../identity/channels.ts';
+import { PREFIX_KIND } from '../../identity/identifiers.ts';
+import { billingSummary } from '../../identity/payments.ts';
 import {
   lifecycle,
   type ProfileState,
   STATUS_DAYS,
   type StageOverride,
   statusAt,
-} from '../identity/profile.ts';
-import { profileReferrals } from '../ingest/stitching.ts';
+} from '../../identity/profile.ts';
+import { profileReferrals } from './stitching.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -95,19 +98,6 @@ const SORT_SQL: Record<ProfileSort, string> = {
   eventCount: 'event_count',
   email: 'COALESCE(email, char(1114111))',
 };
-
-export interface ProfileQuery {
-  q?: string;
-  stage?: string;
-  status?: ProfileStatus;
-  channel?: string;
-  siteId?: string;
-  cursor?: string;
-  /** Default lastSeen, descending. */
-  sort?: ProfileSort;
-  order?: SortOrder;
-  limit: number;
-}
 
 /** A cursor names the sort it was made for, the last row's sort value and its id. */
 export function encodeCursor(
@@ -193,7 +183,7 @@ export async function listProfiles(
   }
   if (query.cursor) {
     const c = decodeCursor(query.cursor, sort, order);
-    if (!c) throw new ApiError(400, 'invalid_query', 'cursor does not belong to this sort', 'cursor');
+    if (!c) throw new Refused('invalid', 'invalid_query', 'cursor does not belong to this sort', 'cursor');
     // The single-column bound lets the planner seek an expression index (email), where the row value alone
     // would only filter a scan; for plain columns the row value is the seek.
     where.push(

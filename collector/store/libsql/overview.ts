@@ -10,9 +10,9 @@ import {
   STAGES,
   type Stage,
   type StageInterval,
-} from '../../wire.ts';
-import type { Db } from '../db/client.ts';
-import { ApiError } from '../http/errors.ts';
+} from '../../../wire.ts';
+import type { Exec as Db } from './writer.ts';
+import { Refused } from '../errors.ts';
 
 const DAY = 86_400_000;
 /** Longest range one request may ask for: the per-day series stays small. */
@@ -25,7 +25,7 @@ function parseDay(value: string | undefined, field: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
   if (Number.isNaN(ms) || dayText(ms) !== value)
-    throw new ApiError(400, 'invalid_query', `${field} must be a date as YYYY-MM-DD`, field);
+    throw new Refused('invalid', 'invalid_query', `${field} must be a date as YYYY-MM-DD`, field);
   return ms;
 }
 
@@ -38,9 +38,9 @@ export function overviewRange(
   const today = Math.floor(now / DAY) * DAY;
   const end = (parseDay(to, 'to') ?? today) + DAY;
   const start = parseDay(from, 'from') ?? end - 30 * DAY;
-  if (start >= end) throw new ApiError(400, 'invalid_query', 'from must not be after to', 'from');
+  if (start >= end) throw new Refused('invalid', 'invalid_query', 'from must not be after to', 'from');
   if (end - start > MAX_DAYS * DAY)
-    throw new ApiError(400, 'invalid_query', `the range is at most ${MAX_DAYS} days`, 'from');
+    throw new Refused('invalid', 'invalid_query', `the range is at most ${MAX_DAYS} days`, 'from');
   return { start, end };
 }
 

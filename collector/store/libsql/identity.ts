@@ -1,12 +1,10 @@
 // A marketer's hand on the identity graph: merge two profiles, revoke a link (unmerge), answer a merge
 // proposal, set a stage. Each runs in one write transaction and replays the clusters it touches, so the
 // profiles come out exactly as the remaining links say.
-import type { Transaction } from '@libsql/client';
-import { type MergeProposal, STAGES, type Stage } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
-import { ApiError } from '../http/errors.ts';
-import { lifecycle, type ProfileState } from '../identity/profile.ts';
-import { referralEvidence } from '../identity/referrals.ts';
+import type { Client } from '@libsql/client';
+import { type MergeProposal, STAGES, type Stage } from '../../../wire.ts';
+import { lifecycle, type ProfileState } from '../../identity/profile.ts';
+import { referralEvidence } from '../../identity/referrals.ts';
 import {
   linkFromRow,
   manualLink,
@@ -15,21 +13,15 @@ import {
   siteSettings,
   stitchEvents,
   writeStage,
-} from '../ingest/stitching.ts';
+} from './stitching.ts';
+import { Refused } from '../errors.ts';
 import { linkSummary, liveProfileRow } from './profiles.ts';
+import type { Exec, WriteFn } from './writer.ts';
 
-async function inWrite<T>(db: Db, run: (tx: Transaction) => Promise<T>): Promise<T> {
-  const tx = await db.transaction('write');
-  try {
-    const out = await run(tx);
-    await tx.commit();
-    return out;
-  } finally {
-    tx.close();
-  }
-}
+type Write = <T>(fn: WriteFn<T>) => Promise<T>;
+type Db = Client;
 
-async function profileKeys(tx: Transaction, profileId: string) {
+async function profileKeys(tx: Exec, profileId: string) {
   const rs = await tx.execute({
     sql: 'SELECT key, cluster_id FROM identities WHERE profile_id = ? ORDER BY key',
     args: [profileId],
@@ -37,24 +29,32 @@ async function profileKeys(tx: Transaction, profileId: string) {
   return rs.rows.map((r) => ({ key: String(r.key), cluster: String(r.cluster_id) }));
 }
 
-async function mustProfile(db: Db, id: string, field: string) {
+async function mustProfile(db: Exec, id: string, field: string) {
   const row = await liveProfileRow(db, id);
-  if (!row) throw new ApiError(404, 'not_found', `no profile with this id`, field);
+  if (!row) throw new Refused('not_found', 'not_found', `no profile with this id`, field);
   return row;
 }
 
 /** Merges `otherId` into `id` by a manual link between one identifier of each; returns the live id. */
-export async function mergeProfiles(db: Db, id: string, otherId: string, reason: string): Promise<string> {
+export async function mergeProfiles(
+  db: Db,
+  write: Write,
+  id: string,
+  otherId: string,
+  reason: string,
+): Promise<string> {
   const a = await mustProfile(db, id, 'id');
   const b = await mustProfile(db, otherId, 'otherId');
-  if (a.id === b.id) throw new ApiError(400, 'invalid_body', 'otherId: is already this profile', 'otherId');
+  if (a.id === b.id)
+    throw new Refused('invalid', 'invalid_body', 'otherId: is already this profile', 'otherId');
   if (a.site_id !== b.site_id)
-    throw new ApiError(400, 'invalid_body', 'otherId: belongs to another site', 'otherId');
+    throw new Refused('invalid', 'invalid_body', 'otherId: belongs to another site', 'otherId');
   const siteId = String(a.site_id);
-  await inWrite(db, async (tx) => {
+  await write(async (tx) => {
     const ka = await profileKeys(tx, String(a.id));
     const kb = await profileKeys(tx, String(b.id));
-    if (!ka.length || !kb.length) throw new ApiError(409, 'no_identifiers', 'a profile has no identifiers');
+    if (!ka.length || !kb.length)
+      throw new Refused('conflict', 'no_identifiers', 'a profile has no identifiers');
     const now = Date.now();
     const existing = await tx.execute({
       sql: 'SELECT * FROM links WHERE site_id = ? AND pair = ?',
@@ -74,18 +74,18 @@ export async function mergeProfiles(db: Db, id: string, otherId: string, reason:
   return String((await liveProfileRow(db, String(a.id)))?.id ?? a.id);
 }
 
-async function mustLink(tx: Transaction, id: string) {
+async function mustLink(tx: Exec, id: string) {
   const rs = await tx.execute({ sql: 'SELECT * FROM links WHERE id = ?', args: [id] });
-  if (!rs.rows[0]) throw new ApiError(404, 'not_found', 'no link with this id', 'id');
+  if (!rs.rows[0]) throw new Refused('not_found', 'not_found', 'no link with this id', 'id');
   return linkFromRow(rs.rows[0] as Record<string, unknown>);
 }
 
 /** Revokes a link: both sides are replayed as if it had never existed; merges it caused are marked undone. */
-export async function revokeLink(db: Db, linkId: string, reason: string): Promise<void> {
-  await inWrite(db, async (tx) => {
+export async function revokeLink(db: Db, write: Write, linkId: string, reason: string): Promise<void> {
+  await write(async (tx) => {
     const link = await mustLink(tx, linkId);
     if (link.revokedAt !== null)
-      throw new ApiError(409, 'already_revoked', 'this link is already revoked', 'id');
+      throw new Refused('conflict', 'already_revoked', 'this link is already revoked', 'id');
     const now = Date.now();
     Object.assign(link, { revokedAt: now, revokedReason: reason, dirty: true });
     await tx.execute({
@@ -114,11 +114,11 @@ export async function listProposals(db: Db, siteId?: string): Promise<MergePropo
   }));
 }
 
-export async function answerProposal(db: Db, linkId: string, accept: boolean): Promise<void> {
-  await inWrite(db, async (tx) => {
+export async function answerProposal(db: Db, write: Write, linkId: string, accept: boolean): Promise<void> {
+  await write(async (tx) => {
     const link = await mustLink(tx, linkId);
     if (link.status !== 'proposal')
-      throw new ApiError(409, 'not_a_proposal', 'this link is not a pending proposal', 'id');
+      throw new Refused('conflict', 'not_a_proposal', 'this link is not a pending proposal', 'id');
     const now = Date.now();
     Object.assign(link, { decision: accept ? 'accepted' : 'rejected', dirty: true });
     await stitchEvents(tx, link.siteId, [], await siteSettings(tx, link.siteId), now, {
@@ -130,11 +130,19 @@ export async function answerProposal(db: Db, linkId: string, accept: boolean): P
 }
 
 /** A manual stage, kept until evidence moves the profile past it later. */
-export async function setStage(db: Db, id: string, stage: Stage, reason: string): Promise<Stage> {
-  if (!STAGES.includes(stage)) throw new ApiError(400, 'invalid_body', 'stage: unknown stage', 'stage');
-  const row = await mustProfile(db, id, 'id');
+export async function setStage(
+  db: Db,
+  write: Write,
+  profileId: string,
+  stage: Stage,
+  reason: string,
+): Promise<Stage> {
+  if (!STAGES.includes(stage)) throw new Refused('invalid', 'invalid_body', 'stage: unknown stage', 'stage');
+  await mustProfile(db, profileId, 'id');
   const now = Date.now();
-  return inWrite(db, async (tx) => {
+  return write(async (tx) => {
+    // Read again inside the transaction: the state folded below is the one the write replaces.
+    const row = await mustProfile(tx, profileId, 'id');
     await tx.execute({
       sql: `INSERT INTO stage_overrides (profile_id, site_id, stage, reason, at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (profile_id) DO UPDATE SET stage = excluded.stage, reason = excluded.reason, at = excluded.at`,

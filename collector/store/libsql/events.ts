@@ -1,10 +1,11 @@
 // The SQL of one group commit: store new events (idempotently), then fold the stored ones into profiles.
-// Everything happens in one write transaction, so a request is answered only once all of it is on disk.
-import type { Transaction } from '@libsql/client';
-import { billingFacts } from '../billing/events.ts';
-import { recordPayment } from '../billing/ledger.ts';
-import type { PreparedEvent } from './prepare.ts';
+// Everything happens in the writer's transaction, so a request is answered only once all of it is on disk.
+import { billingFacts } from '../../billing/events.ts';
+import type { PreparedEvent } from '../../ingest/prepare.ts';
+import type { WriteOutcome } from '../types.ts';
+import { recordPayment } from './ledger.ts';
 import { identify, siteSettings, stitchEvents } from './stitching.ts';
+import type { EventGroup, Exec } from './writer.ts';
 
 /** Rows per multi-row INSERT; a fixed size keeps the statement text (and its prepared plan) reusable. */
 const CHUNK = 100;
@@ -26,7 +27,7 @@ export interface SiteEvents {
 }
 
 /** Inserts the events and returns the messageIds actually stored (the rest were already there). */
-async function insertEvents(tx: Transaction, siteId: string, events: PreparedEvent[]): Promise<Set<string>> {
+async function insertEvents(tx: Exec, siteId: string, events: PreparedEvent[]): Promise<Set<string>> {
   const stored = new Set<string>();
   for (const part of chunks(events)) {
     const args: (string | number | null)[] = [];
@@ -56,11 +57,7 @@ async function insertEvents(tx: Transaction, siteId: string, events: PreparedEve
 }
 
 /** Stores one site's events and updates its profiles; returns the messageIds that were new. */
-export async function commitSiteEvents(
-  tx: Transaction,
-  group: SiteEvents,
-  now: number,
-): Promise<Set<string>> {
+export async function commitSiteEvents(tx: Exec, group: SiteEvents, now: number): Promise<Set<string>> {
   const settings = await siteSettings(tx, group.siteId);
   // Identifiers first: each event is stored under its owner key (user id, else anonymous id), which is how
   // a profile finds its events.
@@ -86,4 +83,35 @@ export async function commitSiteEvents(
     );
   }
   return stored;
+}
+
+/**
+ * Commits every waiting request's events (the writer's `commitEvents`): the first copy of a messageId in the
+ * set is the one that counts, later copies are duplicates; each site's events are stitched together.
+ */
+export async function commitEventGroups(
+  tx: Exec,
+  groups: EventGroup<PreparedEvent, WriteOutcome>[],
+  now: number,
+): Promise<WriteOutcome[][]> {
+  const bySite = new Map<string, PreparedEvent[]>();
+  const firsts = new Set<PreparedEvent>();
+  const seen = new Set<string>();
+  for (const g of groups) {
+    let list = bySite.get(g.siteId);
+    if (!list) bySite.set(g.siteId, (list = []));
+    for (const e of g.events) {
+      const key = `${g.siteId}\u0000${e.messageId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      firsts.add(e);
+      list.push(e);
+    }
+  }
+  const stored = new Map<string, Set<string>>();
+  for (const [siteId, events] of bySite)
+    stored.set(siteId, await commitSiteEvents(tx, { siteId, events }, now));
+  return groups.map((g) =>
+    g.events.map((e) => (firsts.has(e) && stored.get(g.siteId)!.has(e.messageId) ? 'accepted' : 'duplicate')),
+  );
 }

@@ -2,17 +2,17 @@
 // clusters an event (or a marketer's merge, unmerge or answer) touches. The decisions are the pure code in
 // identity/; this file loads what they need with a few set-wise queries per group and writes the outcome.
 import type { InStatement, Transaction } from '@libsql/client';
-import type { Stage, WireEvent } from '../../wire.ts';
-import { newId } from '../admin/secrets.ts';
-import { eventTouches } from '../identity/channels.ts';
+import type { Stage, WireEvent } from '../../../wire.ts';
+import { newId } from '../../admin/secrets.ts';
+import { eventTouches } from '../../identity/channels.ts';
 import {
   type GraphLink,
   type GraphNode,
   type LinkDecision,
   type LinkStatus,
   resolveGraph,
-} from '../identity/graph.ts';
-import { type EventIdentity, eventIdentity, type Proof } from '../identity/identifiers.ts';
+} from '../../identity/graph.ts';
+import { type EventIdentity, eventIdentity, type Proof } from '../../identity/identifiers.ts';
 import {
   derive,
   emptyProfile,
@@ -25,8 +25,8 @@ import {
   type StageEntry,
   type StageOverride,
   stageTimes,
-} from '../identity/profile.ts';
-import { attributionColumns } from '../identity/payments.ts';
+} from '../../identity/profile.ts';
+import { attributionColumns } from '../../identity/payments.ts';
 import {
   type CodeLookups,
   creditFor,
@@ -35,9 +35,9 @@ import {
   referralClaim,
   referralEvidence,
   resolveCode,
-} from '../identity/referrals.ts';
-import { type IdentitySettings, identitySettings } from '../identity/rules.ts';
-import type { PreparedEvent } from './prepare.ts';
+} from '../../identity/referrals.ts';
+import { type IdentitySettings, identitySettings } from '../../identity/rules.ts';
+import type { PreparedEvent } from '../../ingest/prepare.ts';
 
 type Arg = string | number | null;
 type Exec = Pick<Transaction, 'execute'>;
@@ -87,8 +87,9 @@ export async function siteSettings(tx: Exec, siteId: string): Promise<IdentitySe
   return settings;
 }
 
-export function forgetSettings(siteId: string): void {
-  settingsCache.delete(siteId);
+/** Drops every cached site setting (a site changed in this or another process). */
+export function forgetAllSettings(): void {
+  settingsCache.clear();
 }
 
 // ---- Events ----

@@ -2,9 +2,9 @@
 // one row once any event names both), holding its latest state by event time, so an older event arriving
 // after a newer one never rolls it back, and a replay changes nothing.
 import type { Transaction } from '@libsql/client';
-import type { UnmatchedPayment } from '../../wire.ts';
-import { newId } from '../admin/secrets.ts';
-import type { BillingFacts, BillingKind } from './events.ts';
+import type { UnmatchedPayment } from '../../../wire.ts';
+import { newId } from '../../admin/secrets.ts';
+import type { BillingFacts, BillingKind } from '../../billing/events.ts';
 
 type Exec = Pick<Transaction, 'execute'>;
 

@@ -1,8 +1,8 @@
 // Revenue attribution from maintained profile rows (never events): per channel and campaign under the
 // first-touch, lead-touch and last-touch models, with visitors, leads, customers, revenue, rates and the
 // median time from first touch to first payment.
-import type { AttributionModel, AttributionRow, Revenue } from '../../wire.ts';
-import type { Db } from '../db/client.ts';
+import type { AttributionModel, AttributionRow, Revenue } from '../../../wire.ts';
+import type { Exec as Db } from './writer.ts';
 
 const DAY = 86_400_000;
 

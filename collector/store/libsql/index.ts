@@ -1,0 +1,79 @@
+// The libSQL store: every area's SQL over one client, and the one writer that all of its writes go through.
+import type { Client } from '@libsql/client';
+import type { PreparedEvent } from '../../ingest/prepare.ts';
+import type { Store, WriteOutcome } from '../types.ts';
+import { createAccountStore } from './accounts.ts';
+import { attribution } from './attribution.ts';
+import { commitEventGroups } from './events.ts';
+import { createFormStore } from './forms.ts';
+import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
+import { migrate, snapshot } from './migrate.ts';
+import { overview } from './overview.ts';
+import { getProfile, listProfiles, liveProfileRow } from './profiles.ts';
+import { createSiteStore } from './sites.ts';
+import { forgetAllSettings } from './stitching.ts';
+import { watchVersions } from './versions.ts';
+import { createWriter, type WriteFn, type WriterOptions } from './writer.ts';
+
+export interface LibsqlStoreOptions extends WriterOptions {
+  url: string;
+  /** How often this process looks for setting changes made by other processes. */
+  versionPollMs?: number;
+}
+
+export interface LibsqlStore extends Store {
+  /** The client, for what has not moved behind the store yet (chat, forms, billing). */
+  readonly client: Client;
+  /** Runs a write through the writer (for what has not moved behind the store yet). */
+  write<T>(fn: WriteFn<T>): Promise<T>;
+}
+
+export async function createLibsqlStore(client: Client, options: LibsqlStoreOptions): Promise<LibsqlStore> {
+  const writer = createWriter<PreparedEvent, WriteOutcome>(client, options, commitEventGroups);
+  const write = <T>(fn: WriteFn<T>) => writer.run(fn);
+  await migrate(client, options.url, write);
+  const versions = watchVersions(client, options.versionPollMs ?? 500);
+  versions.on('sites', forgetAllSettings);
+  const sites = createSiteStore(client, write, versions);
+  return {
+    client,
+    write,
+    sites,
+    accounts: createAccountStore(client, write),
+    forms: createFormStore(client, write, versions),
+    events: { submit: (siteId, events) => writer.submit(siteId, events) },
+    profiles: {
+      list: (query) => listProfiles(client, query),
+      get: (id) => getProfile(client, id),
+      async live(id) {
+        const row = await liveProfileRow(client, id);
+        return row ? { id: String(row.id), siteId: String(row.site_id) } : null;
+      },
+      merge: (id, otherId, reason) => mergeProfiles(client, write, id, otherId, reason),
+      revokeLink: (linkId, reason) => revokeLink(client, write, linkId, reason),
+      proposals: (siteId) => listProposals(client, siteId),
+      answerProposal: (linkId, accept) => answerProposal(client, write, linkId, accept),
+      setStage: (id, stage, reason) => setStage(client, write, id, stage, reason),
+    },
+    reports: {
+      overview: (query) => overview(client, query),
+      attribution: (query) => attribution(client, query),
+    },
+    writerState: () => ({
+      pending: writer.pending,
+      limit: options.queueLimit,
+      commits: writer.stats.commits,
+      events: writer.stats.events,
+      busy: writer.stats.busy,
+    }),
+    async ping() {
+      await client.execute('SELECT 1');
+    },
+    backup: (path) => snapshot(client, path),
+    async close() {
+      versions.close();
+      await writer.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// Migration 004: frozen once released; a change to the schema is a new numbered file.
+// Billing (issue 5): a ledger of invoices and payments, Stripe webhooks, payment columns for attribution.
+export default [
+  `ALTER TABLE sites ADD COLUMN stripe_secret TEXT`,
+  `CREATE TABLE payments (
+      id TEXT PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      invoice_id TEXT,
+      payment_id TEXT,
+      ident TEXT,
+      status TEXT NOT NULL,
+      amount INTEGER,
+      refunded INTEGER NOT NULL DEFAULT 0,
+      currency TEXT,
+      method TEXT,
+      ts INTEGER NOT NULL,
+      message_id TEXT NOT NULL,
+      source TEXT NOT NULL,
+      customer_id TEXT,
+      email TEXT,
+      pending TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    )`,
+  `CREATE UNIQUE INDEX payments_invoice ON payments(site_id, invoice_id) WHERE invoice_id IS NOT NULL`,
+  `CREATE UNIQUE INDEX payments_payment ON payments(site_id, payment_id) WHERE payment_id IS NOT NULL`,
+  `CREATE INDEX payments_unmatched ON payments(site_id, created_at) WHERE ident IS NULL`,
+  `CREATE INDEX payments_ident ON payments(site_id, ident)`,
+  `CREATE TABLE stripe_events (
+      site_id TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      created INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      PRIMARY KEY (site_id, event_id)
+    ) WITHOUT ROWID`,
+  `ALTER TABLE profiles ADD COLUMN revenue TEXT`,
+  `ALTER TABLE profiles ADD COLUMN payment_count INTEGER NOT NULL DEFAULT 0`,
+  `ALTER TABLE profiles ADD COLUMN first_payment_at INTEGER`,
+  `ALTER TABLE profiles ADD COLUMN first_campaign TEXT`,
+  `ALTER TABLE profiles ADD COLUMN lead_at INTEGER`,
+  `ALTER TABLE profiles ADD COLUMN lead_channel TEXT`,
+  `ALTER TABLE profiles ADD COLUMN lead_campaign TEXT`,
+  `ALTER TABLE profiles ADD COLUMN last_touch_at INTEGER`,
+  `ALTER TABLE profiles ADD COLUMN last_channel TEXT`,
+  `ALTER TABLE profiles ADD COLUMN last_campaign TEXT`,
+  `CREATE INDEX profiles_site_first_touch ON profiles(site_id, first_touch_at)`,
+];

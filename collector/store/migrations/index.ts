@@ -1,0 +1,47 @@
+// The schema's history, in order: each numbered file is frozen once released, and a change is a new file.
+import m001 from './001-initial.ts';
+import m002 from './002-identity-graph.ts';
+import m003 from './003-forms-and-chat.ts';
+import m004 from './004-billing.ts';
+import m005 from './005-overview-cohort.ts';
+import m006 from './006-attribution-touch-columns.ts';
+import m007 from './007-payment-amount-key.ts';
+import m008 from './008-payment-overdue.ts';
+import m009 from './009-overview-covering-indexes.ts';
+import m010 from './010-search-and-attribution-rollups.ts';
+import m011 from './011-referrals.ts';
+import m012 from './012-overview-days.ts';
+import m013 from './013-profile-sort-orders.ts';
+import m014 from './014-stage-times.ts';
+import m015 from './015-store-versions.ts';
+
+/** Each migration's statements; its version is its position + 1. */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+  m011,
+  m012,
+  m013,
+  m014,
+  m015,
+];
+
+/**
+ * The read models that triggers keep in step with `profiles` inside every write transaction; nothing writes
+ * them directly. Listed here so a reader (or a rebuild) finds them in one place.
+ */
+export const READ_MODELS = [
+  'profiles_search',
+  'attribution_touches',
+  'attribution_days',
+  'attribution_revenue',
+  'overview_days',
+] as const;

@@ -1,0 +1,180 @@
+// The storage interface the collector's routes and domain code depend on: types only. The one implementation
+// (store/libsql/) holds all SQL and row mapping; store/open.ts is the one place that picks it.
+import type {
+  AttributionModel,
+  AttributionRow,
+  FormDefinition,
+  FormInput,
+  MergeProposal,
+  OverviewReply,
+  ProfileDetail,
+  ProfileSort,
+  ProfileStatus,
+  ProfileSummary,
+  SiteSummary,
+  SortOrder,
+  Stage,
+  TimelineItem,
+} from '../../wire.ts';
+import type { PreparedEvent } from '../ingest/prepare.ts';
+
+// ---- Sites and accounts ----
+
+export interface Site {
+  id: string;
+  name: string;
+  siteKey: string;
+  origins: string[];
+  /** Signs identify calls made in the page: HMAC-SHA256(userId) proves the site's login vouches for the user id. */
+  identitySecret: string;
+  /** The site's settings JSON (identity rules, lead score weights). */
+  settings: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface SiteAccess {
+  site: Site;
+  /** True when the request used the site's secret key (server-side senders). */
+  secret: boolean;
+}
+
+export interface User {
+  id: string;
+  email: string;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface SiteStore {
+  create(name: string, origins: string[]): Promise<{ site: Site; secretKey: string }>;
+  list(): Promise<Site[]>;
+  summaries(): Promise<SiteSummary[]>;
+  byId(id: string): Promise<Site | null>;
+  /** The site a public or secret key belongs to; cached in the process, refreshed when any process changes a site. */
+  access(key: string): Promise<SiteAccess | null>;
+  /** Is this origin allowed by any site? (CORS preflights carry no key.) */
+  anyAllows(origin: string): Promise<boolean>;
+  /** Changes a site's name and/or origins; false when there is no such site. */
+  update(id: string, change: { name?: string; origins?: string[] }): Promise<boolean>;
+  /** Replaces the site's settings JSON; false when there is no such site. */
+  setSettings(id: string, settings: Record<string, unknown>): Promise<boolean>;
+}
+
+export interface AccountStore {
+  countUsers(): Promise<number>;
+  createUser(email: string, password: string): Promise<User>;
+  checkLogin(email: string, password: string): Promise<User | null>;
+  listUsers(): Promise<(User & { createdAt: number })[]>;
+  findUserByEmail(email: string): Promise<User | null>;
+  userExists(id: string): Promise<boolean>;
+  /** Removes a user and their sessions unless they are the last one. */
+  deleteUser(id: string): Promise<'removed' | 'missing' | 'last'>;
+  createSession(userId: string): Promise<string>;
+  userForSession(token: string): Promise<User | null>;
+  deleteSession(token: string): Promise<void>;
+  createToken(name: string): Promise<{ id: string; token: string }>;
+  tokenIsValid(token: string): Promise<boolean>;
+  listTokens(): Promise<TokenRow[]>;
+  deleteToken(id: string): Promise<boolean>;
+  createSetupToken(ttlMs?: number): Promise<string>;
+  /** Uses a setup link once: true when it existed and had not expired; it is gone either way. */
+  consumeSetupToken(token: string): Promise<boolean>;
+}
+
+// ---- Lead forms ----
+
+export type StoredForm = FormDefinition & { siteId: string };
+
+export interface FormStore {
+  list(siteId: string): Promise<StoredForm[]>;
+  get(siteId: string, formId: string): Promise<StoredForm | null>;
+  /** The same, from a per-process cache that any process's change to a form clears (ingest's check). */
+  cached(siteId: string, formId: string): Promise<StoredForm | null>;
+  create(siteId: string, input: FormInput): Promise<StoredForm>;
+  update(siteId: string, formId: string, input: FormInput): Promise<StoredForm | null>;
+  delete(siteId: string, formId: string): Promise<boolean>;
+}
+
+// ---- Events ----
+
+export type WriteOutcome = 'accepted' | 'duplicate';
+
+export interface EventStore {
+  /** Stores one request's events (group commit with every other waiting request); resolves once committed. */
+  submit(siteId: string, events: PreparedEvent[]): Promise<WriteOutcome[]>;
+}
+
+// ---- Profiles and reports ----
+
+export interface ProfileQuery {
+  q?: string;
+  stage?: string;
+  status?: ProfileStatus;
+  channel?: string;
+  siteId?: string;
+  cursor?: string;
+  /** Default lastSeen, descending. */
+  sort?: ProfileSort;
+  order?: SortOrder;
+  limit: number;
+}
+
+export interface ProfileStore {
+  list(query: ProfileQuery): Promise<{ profiles: ProfileSummary[]; nextCursor: string | null }>;
+  /** One profile (following merges to the live one) with its timeline; null when there is none. */
+  get(id: string): Promise<{ profile: ProfileDetail; timeline: TimelineItem[] } | null>;
+  /** The live profile's id and site (following merges), or null. */
+  live(id: string): Promise<{ id: string; siteId: string } | null>;
+  /** Merges `otherId` into `id` by a manual link; returns the live id. */
+  merge(id: string, otherId: string, reason: string): Promise<string>;
+  /** Revokes a link (unmerge): both sides are replayed as if it had never existed. */
+  revokeLink(linkId: string, reason: string): Promise<void>;
+  proposals(siteId?: string): Promise<MergeProposal[]>;
+  answerProposal(linkId: string, accept: boolean): Promise<void>;
+  /** A manual stage, kept until evidence moves the profile past it later; returns the stage now held. */
+  setStage(id: string, stage: Stage, reason: string): Promise<Stage>;
+}
+
+export interface ReportStore {
+  overview(query: { from?: string; to?: string; siteId?: string }): Promise<OverviewReply>;
+  attribution(query: {
+    from: number;
+    to: number;
+    siteId?: string;
+  }): Promise<Record<AttributionModel, AttributionRow[]>>;
+}
+
+// ---- Operations ----
+
+export interface WriterState {
+  /** Events and jobs waiting for the writer. */
+  pending: number;
+  /** Past this many waiting events, ingest is refused. */
+  limit: number;
+  commits: number;
+  events: number;
+  /** Times another process held the write lock. */
+  busy: number;
+}
+
+export interface Store {
+  readonly sites: SiteStore;
+  readonly accounts: AccountStore;
+  readonly events: EventStore;
+  readonly forms: FormStore;
+  readonly profiles: ProfileStore;
+  readonly reports: ReportStore;
+  /** The writer's queue and counters (for /ready and benchmarks). */
+  writerState(): WriterState;
+  /** Answers when the database can be read (for /ready). */
+  ping(): Promise<void>;
+  /** An online, consistent copy of the database at `path` (a file database only). */
+  backup(path: string): Promise<void>;
+  /** Commits what is waiting, stops taking writes and closes the connection. */
+  close(): Promise<void>;
+}
