@@ -1,4 +1,5 @@
-// Starts a real collector on a free port with a fresh database file, a site, an admin and an API token.
+// Starts a real collector on a free port with a fresh database file (or a given libSQL server), a site, an admin
+// and an API token.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Client } from '@libsql/client';
 import { tmpdir } from 'node:os';
@@ -12,21 +13,30 @@ export interface TestCollector extends RunningCollector {
   site: { id: string; siteKey: string; secretKey: string };
   admin: { email: string; password: string };
   token: string;
+  /** The database file; '' when the collector runs on `databaseUrl`. */
   dbPath: string;
+  databaseUrl: string;
   /** GET/POST the admin API with the token. */
   api<T = any>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
 }
 
 export async function startCollector(
-  options: { origins?: string[]; env?: Record<string, string>; dbPath?: string } = {},
+  options: {
+    origins?: string[];
+    env?: Record<string, string>;
+    dbPath?: string;
+    /** A libSQL server (e.g. startSqld()'s url) instead of a database file; the caller owns its lifetime. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestCollector> {
-  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-test-'));
-  const dbPath = options.dbPath ?? join(dir, 'touchpoint.db');
+  const dir = options.dbPath || options.databaseUrl ? null : mkdtempSync(join(tmpdir(), 'touchpoint-test-'));
+  const dbPath = options.databaseUrl ? '' : (options.dbPath ?? join(dir!, 'touchpoint.db'));
+  const databaseUrl = options.databaseUrl ?? `file:${dbPath}`;
   const admin = { email: 'admin@example.com', password: 'correct horse battery staple' };
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: `file:${dbPath}`,
+    DATABASE_URL: databaseUrl,
     TOUCHPOINT_ADMIN_EMAIL: admin.email,
     TOUCHPOINT_ADMIN_PASSWORD: admin.password,
     ...options.env,
@@ -44,6 +54,7 @@ export async function startCollector(
     admin,
     token,
     dbPath,
+    databaseUrl: config.databaseUrl,
     async api(path, init = {}) {
       const res = await fetch(running.url + path, {
         ...init,
@@ -58,7 +69,7 @@ export async function startCollector(
     },
     async close() {
       await running.close();
-      if (!options.dbPath) rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
