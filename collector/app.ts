@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Hono {
   // Liveness: the process answers. Readiness: the database answers and the writer has room.
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/ready', async function ready(c) {
-    const writer = store.writerState();
+    const writer = await store.writerState();
     const problems: string[] = [];
     if (deps.draining?.()) problems.push('shutting down');
     if (writer.pending >= writer.limit * 0.9) problems.push('writer saturated');

@@ -1,6 +1,9 @@
-// The one place that picks the storage driver: a libSQL client for a file or a server URL.
+// The one place that picks the storage driver: the libSQL store (an embedded file or a server by URL), run on a
+// thread of its own by default so SQLite's synchronous work never blocks the thread that answers HTTP.
 import { openClient } from './libsql/client.ts';
-import { createLibsqlStore, type LibsqlStore } from './libsql/index.ts';
+import { createLibsqlStore, type LibsqlStore, type LibsqlStoreOptions } from './libsql/index.ts';
+import { openThreadStore } from './thread/proxy.ts';
+import type { Store } from './types.ts';
 
 export interface StoreOptions {
   url: string;
@@ -18,19 +21,30 @@ export interface StoreOptions {
 
 export type { LibsqlStore as OpenedStore };
 
+function libsqlOptions(options: StoreOptions): LibsqlStoreOptions & { authToken?: string } {
+  return {
+    url: options.url,
+    authToken: options.authToken,
+    delayMs: options.commitDelayMs ?? 0,
+    maxEvents: options.commitMaxEvents ?? 500,
+    queueLimit: options.queueLimit ?? 20_000,
+    maxRequests: options.maxRequests,
+    versionPollMs: options.versionPollMs,
+  };
+}
+
+/** The store on this thread (tests and tools that also read the database directly through `client`). */
 export async function openStore(options: StoreOptions): Promise<LibsqlStore> {
   const client = await openClient(options.url, options.authToken);
   try {
-    return await createLibsqlStore(client, {
-      url: options.url,
-      delayMs: options.commitDelayMs ?? 0,
-      maxEvents: options.commitMaxEvents ?? 500,
-      queueLimit: options.queueLimit ?? 20_000,
-      maxRequests: options.maxRequests,
-      versionPollMs: options.versionPollMs,
-    });
+    return await createLibsqlStore(client, libsqlOptions(options));
   } catch (err) {
     client.close();
     throw err;
   }
+}
+
+/** The store on a thread of its own: what a running collector uses. */
+export function openStoreThread(options: StoreOptions): Promise<Store> {
+  return openThreadStore(libsqlOptions(options));
 }

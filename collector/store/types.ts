@@ -170,7 +170,7 @@ export interface Store {
   readonly profiles: ProfileStore;
   readonly reports: ReportStore;
   /** The writer's queue and counters (for /ready and benchmarks). */
-  writerState(): WriterState;
+  writerState(): Promise<WriterState>;
   /** Answers when the database can be read (for /ready). */
   ping(): Promise<void>;
   /** An online, consistent copy of the database at `path` (a file database only). */

@@ -93,7 +93,7 @@ const profiles = Number(
 const links = Number((await db.execute('SELECT COUNT(*) FROM links')).rows[0][0]);
 console.log(
   `stitch: ${EVENTS} events over ${profiles} profiles (${links} links) in ${seconds.toFixed(1)} s: ` +
-    `${Math.round(EVENTS / seconds)} events/s, ${store.writerState().commits} commits, ` +
+    `${Math.round(EVENTS / seconds)} events/s, ${(await store.writerState()).commits} commits, ` +
     `peak RSS ${Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576)} MB`,
 );
 await store.close();

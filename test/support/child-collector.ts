@@ -10,5 +10,6 @@ const collector = await startCollector(
 process.stdout.write(`${JSON.stringify({ url: collector.url })}\n`);
 process.on('SIGTERM', async () => {
   await collector.close(Number(process.env.TOUCHPOINT_DRAIN_MS) || 5_000);
+  if (process.env.TOUCHPOINT_REPORT_CPU) process.stderr.write(`cpu ${JSON.stringify(process.cpuUsage())}\n`);
   process.exit(0);
 });

@@ -12,7 +12,7 @@ import { overview } from './overview.ts';
 import { getProfile, listProfiles, liveProfileRow } from './profiles.ts';
 import { createSiteStore } from './sites.ts';
 import { forgetAllSettings } from './stitching.ts';
-import { watchVersions } from './versions.ts';
+import { type CacheName, watchVersions } from './versions.ts';
 import { createWriter, type WriteFn, type WriterOptions } from './writer.ts';
 
 export interface LibsqlStoreOptions extends WriterOptions {
@@ -26,6 +26,8 @@ export interface LibsqlStore extends Store {
   readonly client: Client;
   /** Runs a write through the writer (for what has not moved behind the store yet). */
   write<T>(fn: WriteFn<T>): Promise<T>;
+  /** Calls `listener` when a cached kind changes, in this process or another (the store thread forwards it). */
+  onChange(name: CacheName, listener: () => void): void;
 }
 
 export async function createLibsqlStore(client: Client, options: LibsqlStoreOptions): Promise<LibsqlStore> {
@@ -38,6 +40,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
   return {
     client,
     write,
+    onChange: (name, listener) => versions.on(name, listener),
     sites,
     accounts: createAccountStore(client, write),
     forms: createFormStore(client, write, versions),
@@ -59,7 +62,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
       overview: (query) => overview(client, query),
       attribution: (query) => attribution(client, query),
     },
-    writerState: () => ({
+    writerState: async () => ({
       pending: writer.pending,
       limit: options.queueLimit,
       commits: writer.stats.commits,

@@ -1,0 +1,34 @@
+// The store thread: opens the libSQL store here, so SQLite's synchronous work (statements, triggers, the fsync of
+// every commit) never blocks the thread that answers HTTP, and answers the main thread's calls.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openClient } from '../libsql/client.ts';
+import { createLibsqlStore, type LibsqlStoreOptions } from '../libsql/index.ts';
+import type { CacheName } from '../libsql/versions.ts';
+import { type Call, type Reply, sendError } from './protocol.ts';
+
+const options = workerData as LibsqlStoreOptions & { authToken?: string };
+const port = parentPort!;
+const post = (reply: Reply) => port.postMessage(reply);
+
+try {
+  const client = await openClient(options.url, options.authToken);
+  const store = await createLibsqlStore(client, options);
+  for (const name of ['sites', 'forms', 'chat'] as CacheName[])
+    store.onChange(name, () => post({ changed: name }));
+  const target = store as unknown as Record<string, unknown>;
+  port.on('message', async (call: Call) => {
+    try {
+      const owner = (call.area === null ? target : target[call.area]) as Record<string, unknown>;
+      const fn = owner?.[call.method];
+      if (typeof fn !== 'function') throw new Error(`the store has no ${call.area ?? ''}.${call.method}`);
+      const value = await (fn as (...a: unknown[]) => unknown).apply(owner, call.args);
+      post({ id: call.id, ok: true, value });
+      if (call.area === null && call.method === 'close') port.close();
+    } catch (err) {
+      post({ id: call.id, ok: false, error: sendError(err) });
+    }
+  });
+  port.postMessage({ ready: true });
+} catch (err) {
+  port.postMessage({ failed: sendError(err) });
+}
