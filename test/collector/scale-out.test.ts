@@ -1,0 +1,126 @@
+// Several machines: two collector processes share one libSQL server (sqld). Events sent to both end on one
+// consistent set of profiles, and a setting changed through one applies in the other within a second.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../collector/store/open.ts';
+import { type Sqld, startSqld } from '../support/sqld.ts';
+
+const root = join(import.meta.dirname, '../..');
+const children: ChildProcess[] = [];
+let sqld: Sqld;
+let site: { id: string; siteKey: string };
+let token = '';
+let a = '';
+let b = '';
+
+function collector(databaseUrl: string): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/child-collector.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TOUCHPOINT_ADMIN_EMAIL: '',
+      TOUCHPOINT_ADMIN_PASSWORD: '',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    child.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
+  });
+}
+
+const api = async (base: string, path: string, init: RequestInit = {}) => {
+  const res = await fetch(base + path, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+  });
+  return { status: res.status, body: await res.json() };
+};
+
+const batch = (base: string, events: object[], origin?: string) =>
+  fetch(`${base}/v1/batch`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain', ...(origin ? { Origin: origin } : {}) },
+    body: JSON.stringify({ writeKey: site.siteKey, batch: events }),
+  });
+
+beforeAll(async () => {
+  sqld = await startSqld();
+  const store = await openStore({ url: sqld.url });
+  site = (await store.sites.create('Shop', ['https://shop.example'])).site;
+  token = (await store.accounts.createToken('tests')).token;
+  await store.close();
+  [a, b] = await Promise.all([collector(sqld.url), collector(sqld.url)]);
+}, 120_000);
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await sqld?.stop();
+});
+
+describe('two collectors on one sqld', { timeout: 60_000 }, () => {
+  it('puts events sent to both on one consistent set of profiles', async () => {
+    const visitors = 12;
+    const sends: Promise<Response>[] = [];
+    for (let v = 0; v < visitors; v++)
+      for (let i = 0; i < 4; i++)
+        sends.push(
+          batch(i % 2 ? a : b, [
+            { type: 'page', messageId: `so-${v}-${i}`, anonymousId: `anon-so-${v}`, name: `Page ${i}` },
+            // every visitor identifies once, alternately through either collector
+            ...(i === 3
+              ? [
+                  {
+                    type: 'identify',
+                    messageId: `so-id-${v}`,
+                    anonymousId: `anon-so-${v}`,
+                    traits: { email: `visitor${v}@example.com` },
+                  },
+                ]
+              : []),
+          ]),
+        );
+    const replies = await Promise.all(sends);
+    expect(replies.map((r) => r.status)).toEqual(Array(sends.length).fill(200));
+    // a retry through the other collector is a duplicate, not a second event
+    const retry = await (
+      await batch(a, [{ type: 'page', messageId: 'so-0-0', anonymousId: 'anon-so-0' }])
+    ).json();
+    expect(retry.results[0].status).toBe('duplicate');
+    for (const base of [a, b]) {
+      const list = await api(base, `/api/profiles?site=${site.id}&limit=100`);
+      expect(list.status).toBe(200);
+      expect(list.body.profiles).toHaveLength(visitors);
+      expect(list.body.profiles.map((p: { eventCount: number }) => p.eventCount)).toEqual(
+        Array(visitors).fill(5),
+      );
+      expect(new Set(list.body.profiles.map((p: { email: string }) => p.email)).size).toBe(visitors);
+    }
+  });
+
+  it('applies a setting changed through one collector in the other within a second', async () => {
+    const origin = 'https://new-shop.example';
+    const event = (n: number) => ({ type: 'page', messageId: `so-origin-${n}`, anonymousId: 'anon-origin' });
+    expect((await batch(b, [event(0)], origin)).status).toBe(403); // b has read (and cached) the site now
+    const changed = await api(a, `/api/sites/${site.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ origins: ['https://shop.example', origin] }),
+    });
+    expect(changed.status).toBe(200);
+    const started = Date.now();
+    let status = 0;
+    for (let n = 1; Date.now() - started < 1000 && status !== 200; n++) {
+      status = (await batch(b, [event(n)], origin)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
