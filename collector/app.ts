@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   const hub = deps.hub ?? createHub();
   const timing = deps.streams ?? DEFAULT_TIMING;
-  app.route('/v1/stripe', stripeRoutes(legacy));
+  app.route('/v1/stripe', stripeRoutes(store));
   app.route('/v1/forms', formPublicRoutes(store));
   app.route('/v1', chatPublicRoutes({ ...legacy, store, hub, timing }));
   app.route(
@@ -65,9 +65,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
   app.route('/api/sites/:siteId/chat', chatSettingsRoutes(db, store));
   app.route('/api/inbox', inboxRoutes(db, store, hub, timing));
-  app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes({ ...legacy, store }));
-  app.route('/api/payments', paymentRoutes({ ...legacy, store }));
-  app.route('/api/attribution', attributionRoutes({ ...legacy, store }));
+  app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes(store));
+  app.route('/api/payments', paymentRoutes(store));
+  app.route('/api/attribution', attributionRoutes(store));
   app.route('/api', adminRoutes(store));
   app.route('/', staticRoutes(deps.distDir));
   return app;

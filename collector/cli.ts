@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { StripeSecretSchema } from '../wire.ts';
 import { normaliseOrigin } from './admin/origins.ts';
-import { maskSecret, setStripeSecret } from './billing/store.ts';
+import { maskSecret } from './billing/secret.ts';
 import { loadConfig } from './config.ts';
 import { openStore } from './store/open.ts';
 
@@ -33,7 +33,6 @@ async function run(argv: string[]): Promise<unknown> {
   const [noun, verb] = positionals;
   const config = loadConfig();
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken });
-  const db = store.client;
   try {
     if (noun === 'site' && verb === 'add') {
       if (!values.name?.trim()) throw new UsageError('--name is required');
@@ -55,7 +54,7 @@ async function run(argv: string[]): Promise<unknown> {
       if (given === undefined) throw new UsageError('nothing to set: pass --stripe-secret whsec_…');
       const parsed = v.safeParse(StripeSecretSchema, { secret: given.trim() === '' ? null : given });
       if (!parsed.success) throw new UsageError(`--stripe-secret: ${parsed.issues[0].message}`);
-      if (!(await setStripeSecret(db, siteId, parsed.output.secret)))
+      if (!(await store.billing.setStripeSecret(siteId, parsed.output.secret)))
         throw new UsageError(`no site with id ${JSON.stringify(siteId)}`);
       // The secret is never printed back in full.
       return {

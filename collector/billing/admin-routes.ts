@@ -10,21 +10,10 @@ import {
   type UnmatchedPaymentsReply,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import type { Client as Db } from '@libsql/client';
+import { jsonBody } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
-import { describeIssues } from '../ingest/routes.ts';
-import { listUnmatched } from '../store/libsql/ledger.ts';
-import { liveProfileRow } from '../store/libsql/profiles.ts';
-import type { EventStore, SiteStore, Store } from '../store/types.ts';
-import { maskSecret, ownerOf, profileOfCustomer, setStripeSecret, stripeSecretOf } from './store.ts';
-import { type OwnerlessTrack, submitOwned } from './stripe-routes.ts';
-
-export interface BillingAdminDeps {
-  db: Db;
-  writer: EventStore;
-  sites: SiteStore;
-  store: Store;
-}
+import type { Store } from '../store/types.ts';
+import { maskSecret } from './secret.ts';
 
 const AttachSchema = v.object({
   profileId: v.pipe(
@@ -34,21 +23,6 @@ const AttachSchema = v.object({
   ),
 });
 
-async function jsonBody<T extends v.GenericSchema>(req: { json(): Promise<unknown> }, schema: T) {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = v.safeParse(schema, body);
-  if (!parsed.success) {
-    const { field, message } = describeIssues(parsed.issues);
-    throw new ApiError(400, 'invalid_body', message, field);
-  }
-  return parsed.output as v.InferOutput<T>;
-}
-
 function authed(store: Store): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
   app.use('*', csrf());
@@ -57,77 +31,46 @@ function authed(store: Store): Hono<AuthVars> {
 }
 
 /** Mounted at /api/sites/:siteId/stripe. */
-export function stripeSettingsRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.store);
+export function stripeSettingsRoutes(store: Store): Hono<AuthVars> {
+  const app = authed(store);
   const reply = (siteKey: string, secret: string | null): StripeSettingsReply => ({
     configured: !!secret,
     secretHint: maskSecret(secret),
     webhookPath: `/v1/stripe/${siteKey}`,
   });
-  const site = async (id: string) => {
-    const rs = await deps.db.execute({ sql: 'SELECT site_key FROM sites WHERE id = ?', args: [id] });
-    if (!rs.rows[0]) throw new ApiError(404, 'not_found', 'no site with this id', 'siteId');
-    return String(rs.rows[0].site_key);
+  const siteKey = async (id: string) => {
+    const site = await store.sites.byId(id);
+    if (!site) throw new ApiError(404, 'not_found', 'no site with this id', 'siteId');
+    return site.siteKey;
   };
   app.get('/', async function stripeSettings(c) {
     const id = c.req.param('siteId')!;
-    const key = await site(id);
-    return c.json(reply(key, await stripeSecretOf(deps.db, id)));
+    const key = await siteKey(id);
+    return c.json(reply(key, await store.billing.stripeSecret(id)));
   });
   app.put('/', async function setStripe(c) {
     const id = c.req.param('siteId')!;
-    const key = await site(id);
+    const key = await siteKey(id);
     const { secret } = await jsonBody(c.req, StripeSecretSchema);
-    await setStripeSecret(deps.db, id, secret);
+    await store.billing.setStripeSecret(id, secret);
     return c.json(reply(key, secret));
   });
   return app;
 }
 
 /** Mounted at /api/payments. */
-export function paymentRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.store);
+export function paymentRoutes(store: Store): Hono<AuthVars> {
+  const app = authed(store);
   app.get('/unmatched', async function unmatched(c) {
     const reply: UnmatchedPaymentsReply = {
-      payments: await listUnmatched(deps.db, c.req.query('site') || undefined),
+      payments: await store.billing.unmatched(c.req.query('site') || undefined),
     };
     return c.json(reply);
   });
   app.post('/:id/attach', async function attach(c) {
     const { profileId } = await jsonBody(c.req, AttachSchema);
-    const rs = await deps.db.execute({
-      sql: 'SELECT * FROM payments WHERE id = ?',
-      args: [c.req.param('id')],
-    });
-    const row = rs.rows[0];
-    if (!row) throw new ApiError(404, 'not_found', 'no payment with this id', 'id');
-    if (row.ident !== null)
-      throw new ApiError(409, 'already_attached', 'this payment already belongs to a profile', 'id');
-    const profile = await liveProfileRow(deps.db, profileId);
-    if (!profile || profile.site_id !== row.site_id)
-      throw new ApiError(404, 'not_found', 'no profile with this id on the payment’s site', 'profileId');
-    const siteId = String(row.site_id);
-    const owner = await ownerOf(deps.db, siteId, String(profile.id));
-    if (!owner)
-      throw new ApiError(
-        409,
-        'no_identifiers',
-        'the profile has no user id or browser to own events',
-        'profileId',
-      );
-    const events = JSON.parse(String(row.pending ?? '[]')) as OwnerlessTrack[];
-    for (const e of events) {
-      const customer = e.properties.customer_id;
-      const holder = typeof customer === 'string' ? await profileOfCustomer(deps.db, siteId, customer) : null;
-      // The marketer attaches this payment, not the Stripe customer's other profile: no merge through it.
-      if (holder && holder !== String(profile.id)) delete e.properties.customer_id;
-    }
-    if (events.length) await submitOwned(deps.writer, siteId, owner, events);
-    await deps.db.execute({
-      sql: 'UPDATE payments SET ident = COALESCE(ident, ?), pending = NULL, updated_at = ? WHERE id = ?',
-      args: [owner, Date.now(), String(row.id)],
-    });
-    return c.json({ ok: true, paymentId: String(row.id), profileId: String(profile.id) });
+    const done = await store.billing.attach(c.req.param('id'), profileId);
+    return c.json({ ok: true, ...done });
   });
   return app;
 }
@@ -140,8 +83,8 @@ function time(value: string | undefined, field: string, fallback: number): numbe
 }
 
 /** Mounted at /api/attribution. */
-export function attributionRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
-  const app = authed(deps.store);
+export function attributionRoutes(store: Store): Hono<AuthVars> {
+  const app = authed(store);
   app.get('/', async function revenueAttribution(c) {
     const to = time(c.req.query('to'), 'to', Date.now() + 1);
     const from = time(c.req.query('from'), 'from', to - 30 * 86_400_000);
@@ -151,7 +94,7 @@ export function attributionRoutes(deps: BillingAdminDeps): Hono<AuthVars> {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
       siteId: siteId ?? null,
-      models: await deps.store.reports.attribution({ from, to, siteId }),
+      models: await store.reports.attribution({ from, to, siteId }),
     };
     return c.json(reply);
   });

@@ -15,7 +15,9 @@ import type {
   SortOrder,
   Stage,
   TimelineItem,
+  UnmatchedPayment,
 } from '../../wire.ts';
+import type { StripeDelivery } from '../billing/webhook.ts';
 import type { PreparedEvent } from '../ingest/prepare.ts';
 
 // ---- Sites and accounts ----
@@ -149,6 +151,41 @@ export interface ReportStore {
   }): Promise<Record<AttributionModel, AttributionRow[]>>;
 }
 
+// ---- Billing ----
+
+/** How a Stripe event found its profile: its reference, the payment it belongs to, its customer, its email. */
+export type StripeMatchRule = 'reference' | 'payment' | 'customer' | 'email';
+
+/** What became of a Stripe delivery; all but a duplicate are recorded with the event id. */
+export type StripeOutcome =
+  | { outcome: 'duplicate' }
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'stored'; profileId: string; matchedBy: StripeMatchRule }
+  /** No profile: its money (if it states any) waits in the unmatched list. */
+  | { outcome: 'unmatched'; money: boolean };
+
+export interface BillingStore {
+  /** The site's Stripe webhook secret; null when none is set or there is no such site. */
+  stripeSecret(siteId: string): Promise<string | null>;
+  /** Sets (or with null clears) the site's webhook secret; false when there is no such site. */
+  setStripeSecret(siteId: string, secret: string | null): Promise<boolean>;
+  /**
+   * Records one verified Stripe event in one write transaction, all or nothing: an event id seen before is a
+   * duplicate; otherwise its profile is found (reference, payment, customer, undisputed email) and its event,
+   * with the events of its payment that waited unmatched, is stored and folded into the profile, or its money
+   * waits in the unmatched list; and the event id is recorded with its outcome.
+   */
+  recordStripeEvent(siteId: string, delivery: StripeDelivery): Promise<StripeOutcome>;
+  /** Payments no profile owns yet, oldest first. */
+  unmatched(siteId?: string): Promise<UnmatchedPayment[]>;
+  /**
+   * Gives an unmatched payment to a profile in one write transaction: its waiting events are stored on the
+   * profile. Refused when the payment or the profile (on the payment's site) is missing, the payment already
+   * has an owner, or the profile has no user id or browser to own events.
+   */
+  attach(paymentId: string, profileId: string): Promise<{ paymentId: string; profileId: string }>;
+}
+
 // ---- Operations ----
 
 export interface WriterState {
@@ -169,6 +206,7 @@ export interface Store {
   readonly forms: FormStore;
   readonly profiles: ProfileStore;
   readonly reports: ReportStore;
+  readonly billing: BillingStore;
   /** The writer's queue and counters (for /ready and benchmarks). */
   writerState(): Promise<WriterState>;
   /** Answers when the database can be read (for /ready). */

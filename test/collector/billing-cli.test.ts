@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stripeSecretOf } from '../../collector/billing/store.ts';
 import { touchpointCli } from '../support/cli.ts';
 import { openStore } from '../../collector/store/open.ts';
 
@@ -27,9 +26,8 @@ describe('touchpoint site set --stripe-secret', { timeout: 30_000 }, () => {
     });
     expect(res.stdout).not.toContain(secret);
     const store = await openStore({ url: DATABASE_URL });
-    const db = store.client;
     try {
-      expect(await stripeSecretOf(db, site.id)).toBe(secret);
+      expect(await store.billing.stripeSecret(site.id)).toBe(secret);
     } finally {
       await store.close();
     }

@@ -1,5 +1,6 @@
-// Stripe webhooks through HTTP: signature, tolerance, replay, matching order, unmatched payments, no rollback.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Stripe webhooks through HTTP: signature, tolerance, replay, matching order, unmatched payments, no rollback,
+// each delivery all or nothing, odd shapes acknowledged and recorded as ignored.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Harness, harness, pageEvent } from './harness.ts';
 import {
   charge,
@@ -453,5 +454,143 @@ describe('the Stripe secret through the admin API', () => {
       ).toBe(401);
     const missing = await h.api('/api/sites/nope/stripe');
     expect(missing.status).toBe(404);
+  });
+});
+
+describe('one delivery, one transaction', () => {
+  const outcomes = async () =>
+    (await h.db.execute('SELECT event_id, outcome, reason FROM stripe_events ORDER BY event_id')).rows.map(
+      (r) => ({ ...r }),
+    );
+  /** A test-only trigger that fails the write of `table` inside the delivery's transaction. */
+  const failOn = (table: string, op = 'INSERT') =>
+    h.db.execute(`CREATE TRIGGER boom BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+  const repair = () => h.db.execute('DROP TRIGGER boom');
+  const quiet = () => vi.spyOn(console, 'error').mockImplementation(() => {});
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    ['the ledger, after the event is stored and folded', 'payments', true],
+    ['the processed-event row, the last step', 'stripe_events', true],
+    ['the ledger, for a payment that waits unmatched', 'payments', false],
+    ['the processed-event row, after an unmatched payment is kept', 'stripe_events', false],
+  ])(
+    'a failure in %s leaves nothing of the delivery, and the retry stores it once',
+    async (_n, table, matched) => {
+      const id = await visitor();
+      const e = stripeEvent(
+        'invoice.paid',
+        matched ? invoice() : invoice({ customer: 'cus_z', customer_email: 'z@nowhere.com' }),
+      );
+      const before = await state();
+      await failOn(table);
+      quiet();
+      const failed = await deliver(h, e);
+      expect(failed.status).toBe(500);
+      expect(await state()).toEqual(before);
+      expect(await h.count('SELECT COUNT(*) FROM events WHERE message_id = ?', [`stripe:${e.id}`])).toBe(0);
+      expect(await h.count('SELECT COUNT(*) FROM stripe_events WHERE event_id = ?', [e.id])).toBe(0);
+      await repair();
+      const retry = await deliver(h, e);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject(matched ? { profileId: id, matchedBy: 'email' } : { unmatched: true });
+      expect((await deliver(h, e)).body).toMatchObject({ duplicate: true });
+      expect(await h.count('SELECT COUNT(*) FROM events WHERE message_id = ?', [`stripe:${e.id}`])).toBe(
+        matched ? 1 : 0,
+      );
+      expect(await h.count('SELECT COUNT(*) FROM payments')).toBe(1);
+      expect(await outcomes()).toEqual([
+        {
+          event_id: e.id,
+          outcome: matched ? 'stored' : 'unmatched',
+          reason: matched ? 'matched by email' : 'no profile matched: the payment waits unmatched',
+        },
+      ]);
+      expect((await profile(id)).profile.billing.payments).toBe(matched ? 1 : 0);
+    },
+  );
+
+  it('keeps the waiting events of a payment waiting when the delivery that matches it fails', async () => {
+    const ada = await visitor('A', 'ada@acme.com');
+    await deliver(
+      h,
+      stripeEvent('invoice.paid', invoice({ customer: 'cus_new', customer_email: 'stranger@else.com' })),
+    );
+    const before = await state();
+    const matching = stripeEvent(
+      'charge.succeeded',
+      charge({ customer: 'cus_new', metadata: { touchpoint_profile: ada } }),
+    );
+    await failOn('stripe_events');
+    quiet();
+    expect((await deliver(h, matching)).status).toBe(500);
+    expect(await state()).toEqual(before);
+    expect((await h.api('/api/payments/unmatched')).body.payments).toHaveLength(1);
+    await repair();
+    expect((await deliver(h, matching)).body).toMatchObject({ profileId: ada, matchedBy: 'reference' });
+    expect((await h.api('/api/payments/unmatched')).body.payments).toEqual([]);
+    expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id LIKE 'stripe:%'")).toBe(2);
+    expect((await profile(ada)).profile.billing).toMatchObject({ payments: 1, revenue: { USD: 4900 } });
+  });
+
+  it('attaches an unmatched payment all or nothing', async () => {
+    const ada = await visitor('A', 'ada@acme.com');
+    await deliver(
+      h,
+      stripeEvent('invoice.paid', invoice({ customer: 'cus_new', customer_email: 'stranger@else.com' })),
+    );
+    const [waiting] = (await h.api('/api/payments/unmatched')).body.payments;
+    const before = await state();
+    const attach = () =>
+      h.api(`/api/payments/${waiting.id}/attach`, {
+        method: 'POST',
+        body: JSON.stringify({ profileId: ada }),
+      });
+    await failOn('payments', 'UPDATE');
+    quiet();
+    expect((await attach()).status).toBe(500);
+    expect(await state()).toEqual(before);
+    expect((await h.api('/api/payments/unmatched')).body.payments).toHaveLength(1);
+    await repair();
+    expect((await attach()).status).toBe(200);
+    expect((await h.api('/api/payments/unmatched')).body.payments).toEqual([]);
+    expect(await h.count("SELECT COUNT(*) FROM events WHERE event = 'Invoice Paid'")).toBe(1);
+    expect((await profile(ada)).profile).toMatchObject({ stage: 'customer', billing: { payments: 1 } });
+  });
+});
+
+describe('signed events of a shape the collector does not use', () => {
+  const paid = stripeEvent('invoice.paid', invoice());
+  it.each([
+    ['a type it does not handle', { type: 'payment_intent.created' }, /^type: .*payment_intent\.created/],
+    ['no type', { type: undefined }, /^type: /],
+    ['a type that is not a string', { type: 42 }, /^type: /],
+    ['no data', { data: undefined }, /^data\.object: /],
+    ['a null object', { data: { object: null } }, /^data\.object: /],
+    ['an invoice without an id', { data: { object: invoice({ id: undefined }) } }, /^data\.object: /],
+    ['a time that is not a number', { created: 'yesterday' }, /^created: /],
+  ])('acknowledges %s and records it as ignored with the reason', async (_name, change, reason) => {
+    await visitor();
+    const before = await state();
+    const e = { ...paid, ...change, id: `evt_odd_${Math.random().toString(36).slice(2)}` };
+    const res = await deliver(h, e);
+    expect(res).toMatchObject({ status: 200, body: { received: true, ignored: true } });
+    expect(res.body.reason).toMatch(reason);
+    const [row] = (
+      await h.db.execute({
+        sql: 'SELECT outcome, reason FROM stripe_events WHERE event_id = ?',
+        args: [e.id],
+      })
+    ).rows;
+    expect({ ...row }).toEqual({ outcome: 'ignored', reason: res.body.reason });
+    expect(await state()).toEqual({ ...before, stripe: before.stripe + 1 });
+    expect((await deliver(h, e)).body).toMatchObject({ received: true, duplicate: true });
+  });
+
+  it('refuses an event without an id, which it could not record once', async () => {
+    const before = await state();
+    const res = await deliver(h, { ...paidInvoice(), id: undefined });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_event', field: 'id' } } });
+    expect(await state()).toEqual(before);
   });
 });

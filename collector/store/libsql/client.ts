@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 
+/** What the store uses of a libSQL connection: reads, the writer's transactions, close. */
+export type Db = Pick<Client, 'execute' | 'transaction' | 'close'>;
+
 /** The file path of a `file:` URL, or null for a server URL or an in-memory database. */
 export function filePath(url: string): string | null {
   if (!url.startsWith('file:')) return null;

@@ -4,6 +4,7 @@ import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { Store, WriteOutcome } from '../types.ts';
 import { createAccountStore } from './accounts.ts';
 import { attribution } from './attribution.ts';
+import { createBillingStore } from './billing.ts';
 import { commitEventGroups } from './events.ts';
 import { createFormStore } from './forms.ts';
 import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
@@ -62,6 +63,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
       overview: (query) => overview(client, query),
       attribution: (query) => attribution(client, query),
     },
+    billing: createBillingStore(client, write),
     writerState: async () => ({
       pending: writer.pending,
       limit: options.queueLimit,

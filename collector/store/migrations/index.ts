@@ -14,6 +14,7 @@ import m012 from './012-overview-days.ts';
 import m013 from './013-profile-sort-orders.ts';
 import m014 from './014-stage-times.ts';
 import m015 from './015-store-versions.ts';
+import m016 from './016-stripe-event-outcome.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m013,
   m014,
   m015,
+  m016,
 ];
 
 /**
