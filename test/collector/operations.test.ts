@@ -51,16 +51,21 @@ describe('backup and migrations', { timeout: 60_000 }, () => {
   it('snapshots a database file before upgrading it', async () => {
     const path = join(dir, 'old.db');
     const url = `file:${path}`;
-    const store = await openStore({ url });
-    const { site } = await store.sites.create('Shop', ['https://shop.example']);
-    await store.close();
-    // make it look like the release before the newest migration
+    // a database as the release before the newest migration left it, with a site in it
     const c = createClient({ url });
-    await c.execute(`DELETE FROM schema_migrations WHERE version = ${MIGRATIONS.length}`);
-    await c.execute('DROP TABLE store_versions');
+    await c.execute(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
+    for (const [i, statements] of MIGRATIONS.slice(0, -1).entries()) {
+      for (const sql of statements) await c.execute(sql);
+      await c.execute({ sql: 'INSERT INTO schema_migrations VALUES (?, 0)', args: [i + 1] });
+    }
+    await c.execute(
+      "INSERT INTO sites (id, name, site_key, secret_hash, created_at) VALUES ('s1', 'Shop', 'pk_1', 'h', 0)",
+    );
     c.close();
     const upgraded = await openStore({ url });
-    expect((await upgraded.sites.byId(site.id))?.name).toBe('Shop');
+    expect((await upgraded.sites.byId('s1'))?.name).toBe('Shop');
     await upgraded.close();
     const snapshots = readdirSync(dir).filter((f) => f.startsWith(`old.db.v${MIGRATIONS.length - 1}-`));
     expect(snapshots).toHaveLength(1);
@@ -106,7 +111,7 @@ describe('health, readiness and shutdown', { timeout: 60_000 }, () => {
       {
         cwd: root,
         // a commit delay keeps requests waiting in the writer when the signal arrives
-        env: { ...process.env, DATABASE_URL: url, TOUCHPOINT_COMMIT_DELAY_MS: '300' },
+        env: { ...process.env, DATABASE_URL: url, TOUCHPOINT_COMMIT_DELAY_MS: '1000' },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -126,7 +131,12 @@ describe('health, readiness and shutdown', { timeout: 60_000 }, () => {
         body: JSON.stringify({ writeKey: site.siteKey, batch: [page(`drain-${i}`)] }),
       }),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // signal once all ten wait in the writer (received, not yet committed)
+    for (let waited = 0; waited < 100; waited++) {
+      const ready = (await (await fetch(`${base}/ready`)).json()) as { writer: { pending: number } };
+      if (ready.writer.pending >= 10) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     child.kill('SIGTERM');
     const replies = await Promise.all(sends);
     expect(replies.map((r) => r.status)).toEqual(Array(10).fill(200));
