@@ -14,6 +14,8 @@ export interface StoreOptions {
   /** Most event requests per commit; 1 turns group commit off (a benchmark baseline). */
   maxRequests?: number;
   versionPollMs?: number;
+  /** How often chat streams learn of messages written by other processes (one query per process). */
+  chatPollMs?: number;
 }
 
 export type { LibsqlStore as OpenedStore };
@@ -28,6 +30,7 @@ export async function openStore(options: StoreOptions): Promise<LibsqlStore> {
       queueLimit: options.queueLimit ?? 20_000,
       maxRequests: options.maxRequests,
       versionPollMs: options.versionPollMs,
+      chatPollMs: options.chatPollMs,
     });
   } catch (err) {
     client.close();
