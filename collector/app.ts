@@ -57,14 +57,14 @@ export function createApp(deps: AppDeps): Hono {
   const timing = deps.streams ?? DEFAULT_TIMING;
   app.route('/v1/stripe', stripeRoutes(legacy));
   app.route('/v1/forms', formPublicRoutes(store));
-  app.route('/v1', chatPublicRoutes({ ...legacy, store, hub, timing }));
+  app.route('/v1', chatPublicRoutes({ store, hub, timing }));
   app.route(
     '/v1',
     ingestRoutes({ sites: store.sites, events: store.events, vet: formSubmissionCheck(store.forms) }),
   );
   app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
-  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(db, store));
-  app.route('/api/inbox', inboxRoutes(db, store, hub, timing));
+  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(store));
+  app.route('/api/inbox', inboxRoutes(store, hub, timing));
   app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes({ ...legacy, store }));
   app.route('/api/payments', paymentRoutes({ ...legacy, store }));
   app.route('/api/attribution', attributionRoutes({ ...legacy, store }));
