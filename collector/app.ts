@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { adminRoutes } from './admin/routes.ts';
 import { attributionRoutes, paymentRoutes, stripeSettingsRoutes } from './billing/admin-routes.ts';
 import { stripeRoutes } from './billing/stripe-routes.ts';
-import { createHub, type Hub } from './chat/hub.ts';
+import { createHub, followChanges, type Hub } from './chat/hub.ts';
 import { inboxRoutes } from './chat/inbox.ts';
 import { chatPublicRoutes, chatSettingsRoutes } from './chat/routes.ts';
 import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
@@ -19,7 +19,7 @@ export interface AppDeps {
   /** True once shutdown began: /ready says so, and streams end. */
   draining?: () => boolean;
   distDir: string;
-  /** Chat and inbox streams: poll and heartbeat intervals (tests shorten them). */
+  /** Chat and inbox streams: the heartbeat interval (tests shorten it). */
   streams?: StreamTiming;
   hub?: Hub;
 }
@@ -54,6 +54,8 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
   const hub = deps.hub ?? createHub();
+  // the store's change feed (one poller per process, stopped when the store closes) wakes the streams
+  followChanges(hub, store.chat);
   const timing = deps.streams ?? DEFAULT_TIMING;
   app.route('/v1/stripe', stripeRoutes(legacy));
   app.route('/v1/forms', formPublicRoutes(store));

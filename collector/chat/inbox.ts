@@ -13,9 +13,8 @@ import { type AuthVars, requireAdmin } from '../admin/auth.ts';
 import type { ConversationUpdate, Store } from '../store/types.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { Hub } from './hub.ts';
-import { INBOX_TOPIC, visitorWaitTopic } from './routes.ts';
-import { resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
+import { type Hub, INBOX_TOPIC } from './hub.ts';
+import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
 async function body<T extends v.GenericSchema>(c: { req: { json(): Promise<unknown> } }, schema: T) {
   const raw = await c.req.json().catch(() => {
@@ -56,11 +55,14 @@ export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<
       INBOX_TOPIC,
       timing,
       async (last, send) => {
-        for (const ch of await chat.changesAfter(last, siteId)) {
-          await send(ch.id, 'conversation', ch);
-          last = ch.id;
+        for (;;) {
+          const page = await chat.changesAfter(last, siteId, PAGE);
+          for (const ch of page) {
+            await send(ch.id, 'conversation', ch);
+            last = ch.id;
+          }
+          if (page.length < PAGE) return last;
         }
-        return last;
       },
       start,
     );
@@ -82,8 +84,6 @@ export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<
       text,
       userId: c.get('user')?.id ?? null,
     });
-    hub.notify(visitorWaitTopic(conv.siteId, conv.anonymousId));
-    hub.notify(INBOX_TOPIC);
     return c.json({ message: added.message }, 201);
   });
 
@@ -91,7 +91,6 @@ export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<
     (kind: 'status' | 'read', set: ConversationUpdate) => async (c: { req: { param(k: 'id'): string } }) => {
       const conversation = await chat.updateConversation(c.req.param('id'), kind, set);
       if (!conversation) throw missing();
-      hub.notify(INBOX_TOPIC);
       return conversation;
     };
   const close = update('status', { status: 'closed' });
@@ -107,7 +106,6 @@ export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<
       throw new ApiError(400, 'unknown_user', 'userId is not a user', 'userId');
     const conversation = await chat.updateConversation(c.req.param('id'), 'assign', { assigneeId: userId });
     if (!conversation) throw missing();
-    hub.notify(INBOX_TOPIC);
     return c.json({ conversation });
   });
 

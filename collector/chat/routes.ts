@@ -17,8 +17,8 @@ import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
 import { describeIssues } from '../ingest/routes.ts';
 import type { Store } from '../store/types.ts';
-import type { Hub } from './hub.ts';
-import { resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
+import { type Hub, visitorWaitTopic } from './hub.ts';
+import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
 export interface ChatDeps {
   store: Store;
@@ -37,9 +37,6 @@ export const launcherCss = (c: Pick<ChatSettings, 'color' | 'position'>): string
   'border-radius:50%;background:var(--c);color:#fff;font:24px/1 serif;cursor:pointer}';
 
 const EMAIL_IN_TEXT = /[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[a-z]{2,}/i;
-
-export const visitorWaitTopic = (siteId: string, anonymousId: string) => `v:${siteId}:${anonymousId}`;
-export const INBOX_TOPIC = 'inbox';
 
 function parse<T extends v.GenericSchema>(schema: T, body: unknown, code: string): v.InferOutput<T> {
   const r = v.safeParse(schema, body);
@@ -115,8 +112,6 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       if (typed && !added.previousEmail && !added.first)
         replies.push(`Thanks! We'll get back to you at ${typed}.`);
       for (const text of replies) await chats.addMessage(site.id, post.anonymousId, { author: 'auto', text });
-      hub.notify(visitorWaitTopic(site.id, post.anonymousId));
-      hub.notify(INBOX_TOPIC);
     }
     return c.json(
       { conversationId: conversation.id, message, duplicate: added.duplicate } satisfies ChatPostReply,
@@ -140,11 +135,14 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       async (last, send) => {
         conversationId ??= (await chats.findConversation(site.id, anonymousId))?.id ?? null;
         if (!conversationId) return last;
-        for (const m of await chats.messagesAfter(conversationId, last)) {
-          await send(m.seq, 'message', m);
-          last = m.seq;
+        for (;;) {
+          const page = await chats.messagesAfter(conversationId, last, PAGE);
+          for (const m of page) {
+            await send(m.seq, 'message', m);
+            last = m.seq;
+          }
+          if (page.length < PAGE) return last;
         }
-        return last;
       },
       resumeFrom(c),
     );

@@ -15,7 +15,7 @@ beforeEach(async () => {
     store: h.store,
     distDir: '/nonexistent',
     hub,
-    streams: { pollMs: 30, heartbeatMs: 60 },
+    streams: { heartbeatMs: 60 },
   });
   await h.api(`/api/sites/${h.site.id}/chat`, {
     method: 'PUT',
