@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { adminRoutes } from './admin/routes.ts';
 import { attributionRoutes, paymentRoutes, stripeSettingsRoutes } from './billing/admin-routes.ts';
 import { stripeRoutes } from './billing/stripe-routes.ts';
-import { createHub, type Hub } from './chat/hub.ts';
+import { createHub, followChanges, type Hub } from './chat/hub.ts';
 import { inboxRoutes } from './chat/inbox.ts';
 import { chatPublicRoutes, chatSettingsRoutes } from './chat/routes.ts';
 import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
@@ -12,14 +12,14 @@ import { formAdminRoutes, formPublicRoutes } from './forms/routes.ts';
 import { ApiError, onError } from './http/errors.ts';
 import { staticRoutes } from './http/static.ts';
 import { ingestRoutes } from './ingest/routes.ts';
-import type { OpenedStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
 
 export interface AppDeps {
-  store: OpenedStore;
+  store: Store;
   /** True once shutdown began: /ready says so, and streams end. */
   draining?: () => boolean;
   distDir: string;
-  /** Chat and inbox streams: poll and heartbeat intervals (tests shorten them). */
+  /** Chat and inbox streams: the heartbeat interval (tests shorten it). */
   streams?: StreamTiming;
   hub?: Hub;
 }
@@ -31,8 +31,6 @@ export function createApp(deps: AppDeps): Hono {
     c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
   );
   const { store } = deps;
-  const db = store.client;
-  const legacy = { db, writer: store.events, sites: store.sites };
   // Liveness: the process answers. Readiness: the database answers and the writer has room.
   app.get('/health', (c) => c.json({ ok: true }));
   app.get('/ready', async function ready(c) {
@@ -54,17 +52,19 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
   const hub = deps.hub ?? createHub();
+  // the store's change feed (one poller per process, stopped when the store closes) wakes the streams
+  followChanges(hub, store.chat);
   const timing = deps.streams ?? DEFAULT_TIMING;
   app.route('/v1/stripe', stripeRoutes(store));
   app.route('/v1/forms', formPublicRoutes(store));
-  app.route('/v1', chatPublicRoutes({ ...legacy, store, hub, timing }));
+  app.route('/v1', chatPublicRoutes({ store, hub, timing }));
   app.route(
     '/v1',
     ingestRoutes({ sites: store.sites, events: store.events, vet: formSubmissionCheck(store.forms) }),
   );
   app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
-  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(db, store));
-  app.route('/api/inbox', inboxRoutes(db, store, hub, timing));
+  app.route('/api/sites/:siteId/chat', chatSettingsRoutes(store));
+  app.route('/api/inbox', inboxRoutes(store, hub, timing));
   app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes(store));
   app.route('/api/payments', paymentRoutes(store));
   app.route('/api/attribution', attributionRoutes(store));

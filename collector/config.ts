@@ -18,6 +18,8 @@ export interface Config {
   commitMaxEvents: number;
   /** Past this many queued events, ingest answers 503 with Retry-After. */
   queueLimit: number;
+  /** Run the store on a worker thread (the default); TOUCHPOINT_STORE_THREAD=0 keeps it on the main thread. */
+  storeThread: boolean;
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -45,6 +47,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     commitDelayMs: int('TOUCHPOINT_COMMIT_DELAY_MS', env.TOUCHPOINT_COMMIT_DELAY_MS, 0),
     commitMaxEvents: int('TOUCHPOINT_COMMIT_MAX_EVENTS', env.TOUCHPOINT_COMMIT_MAX_EVENTS, 500),
     queueLimit: int('TOUCHPOINT_QUEUE_LIMIT', env.TOUCHPOINT_QUEUE_LIMIT, 20000),
+    storeThread: env.TOUCHPOINT_STORE_THREAD !== '0',
   };
 }
 

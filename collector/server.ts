@@ -4,13 +4,13 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { type OpenedStore, openStore } from './store/open.ts';
+import { openStore, openStoreThread, type StoreOptions } from './store/open.ts';
 import type { Store } from './store/types.ts';
 
 export interface RunningCollector {
   url: string;
   port: number;
-  store: OpenedStore;
+  store: Store;
   app: Hono;
   /** Stops taking requests, lets those in flight finish (up to drainMs), commits what waits, closes. */
   close(drainMs?: number): Promise<void>;
@@ -36,13 +36,15 @@ export async function startCollector(
   config: Config,
   log: (line: string) => void = console.log,
 ): Promise<RunningCollector> {
-  const store = await openStore({
+  const options: StoreOptions = {
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
     commitDelayMs: config.commitDelayMs,
     commitMaxEvents: config.commitMaxEvents,
     queueLimit: config.queueLimit,
-  });
+  };
+  // The store on its own thread: SQLite's synchronous work never holds up the thread that answers HTTP.
+  const store = config.storeThread ? await openStoreThread(options) : await openStore(options);
   await bootstrapAdmin(store, config, log);
   let draining = false;
   const app = createApp({ store, distDir: config.distDir, draining: () => draining });

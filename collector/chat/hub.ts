@@ -1,13 +1,29 @@
-// In-process pub/sub that wakes SSE streams when a message or inbox change was written here. Streams also
-// poll the database on a short interval, so changes written by another collector process arrive too.
+// In-process pub/sub that wakes SSE streams. The store's change feed tells it every inbox change, written
+// through this process (at once) or another collector sharing the database (within the feed's poll), and
+// `followChanges` turns each change into the topics it concerns: the inbox, and the conversation's visitor.
+// Streams sleep here between changes and read the database only when woken.
+import type { ChatChange, ChatStore } from '../store/types.ts';
+
+/** A visitor's stream: woken by every change of their conversation (or its first message). */
+export const visitorWaitTopic = (siteId: string, anonymousId: string) => `v:${siteId}:${anonymousId}`;
+/** Every inbox stream. */
+export const INBOX_TOPIC = 'inbox';
+
+export interface Sleeper {
+  /**
+   * Resolves after ms (false), or when the topic is notified or the sleeper closed (true). A notification that
+   * came while the stream was not napping (reading, sending) ends the next nap at once, so none is lost.
+   */
+  nap(ms: number): Promise<boolean>;
+  /** Removes the listener and the timer, leaving nothing behind. */
+  close(): void;
+  readonly closed: boolean;
+}
+
 export interface Hub {
   /** Wakes every stream waiting on `topic`. */
   notify(topic: string): void;
-  /**
-   * A stream's sleeper: `nap(ms)` resolves after ms, on notify(topic), or on close(); close() removes the
-   * listener and the timer, leaving nothing behind.
-   */
-  sleeper(topic: string): { nap(ms: number): Promise<void>; close(): void };
+  sleeper(topic: string): Sleeper;
   /** Listeners registered now (tests check that a closed stream left none). */
   readonly size: number;
 }
@@ -24,23 +40,33 @@ export function createHub(): Hub {
     },
     sleeper(topic) {
       let wake: (() => void) | null = null;
+      let pending = false;
       let closed = false;
-      const listener = () => wake?.();
+      const listener = () => {
+        if (wake) wake();
+        else pending = true;
+      };
       let set = topics.get(topic);
       if (!set) topics.set(topic, (set = new Set()));
       set.add(listener);
       size++;
       return {
+        get closed() {
+          return closed;
+        },
         nap(ms) {
-          if (closed) return Promise.resolve();
-          return new Promise<void>((resolve) => {
-            const timer = setTimeout(done, ms);
-            function done() {
+          if (closed || pending) {
+            pending = false;
+            return Promise.resolve(true);
+          }
+          return new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => done(false), ms);
+            function done(woken: boolean) {
               clearTimeout(timer);
               wake = null;
-              resolve();
+              resolve(woken);
             }
-            wake = done;
+            wake = () => done(true);
           });
         },
         close() {
@@ -54,4 +80,13 @@ export function createHub(): Hub {
       };
     },
   };
+}
+
+/** Wakes the streams each inbox change concerns, each topic once per batch; returns the unsubscribe. */
+export function followChanges(hub: Hub, chat: Pick<ChatStore, 'watch'>): () => void {
+  return chat.watch((changes: ChatChange[]) => {
+    const topics = new Set([INBOX_TOPIC]);
+    for (const ch of changes) if (ch.anonymousId) topics.add(visitorWaitTopic(ch.siteId, ch.anonymousId));
+    for (const topic of topics) hub.notify(topic);
+  });
 }

@@ -10,23 +10,11 @@ import {
   type InboxReply,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import type { Client as Db } from '@libsql/client';
-import type { Store } from '../store/types.ts';
+import type { ConversationUpdate, Store } from '../store/types.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { Hub } from './hub.ts';
-import { INBOX_TOPIC, visitorWaitTopic } from './routes.ts';
-import { resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
-import {
-  addMessage,
-  changesAfter,
-  getConversation,
-  lastChangeId,
-  listConversations,
-  messagesAfter,
-  updateConversation,
-  userExists,
-} from './store.ts';
+import { type Hub, INBOX_TOPIC } from './hub.ts';
+import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
 async function body<T extends v.GenericSchema>(c: { req: { json(): Promise<unknown> } }, schema: T) {
   const raw = await c.req.json().catch(() => {
@@ -40,15 +28,16 @@ async function body<T extends v.GenericSchema>(c: { req: { json(): Promise<unkno
 
 const missing = () => new ApiError(404, 'not_found', 'no such conversation');
 
-export function inboxRoutes(db: Db, store: Store, hub: Hub, timing: StreamTiming): Hono<AuthVars> {
+export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
+  const { chat } = store;
   app.use('*', requireAdmin(store));
 
   app.get('/', async function inbox(c) {
     const status = c.req.query('status');
     if (status && status !== 'open' && status !== 'closed')
       throw new ApiError(400, 'invalid_query', 'status must be one of open, closed', 'status');
-    const conversations = await listConversations(db, {
+    const conversations = await chat.listConversations({
       status: (status || undefined) as ConversationStatus | undefined,
       siteId: c.req.query('siteId') || undefined,
     });
@@ -59,50 +48,50 @@ export function inboxRoutes(db: Db, store: Store, hub: Hub, timing: StreamTiming
   app.get('/stream', async function inboxStream(c) {
     const siteId = c.req.query('siteId') || undefined;
     const resumed = resumeFrom(c);
-    const start = resumed || (await lastChangeId(db));
+    const start = resumed || (await chat.lastChangeId());
     return sseLoop(
       c,
       hub,
       INBOX_TOPIC,
       timing,
       async (last, send) => {
-        for (const ch of await changesAfter(db, last, siteId)) {
-          await send(ch.id, 'conversation', ch);
-          last = ch.id;
+        for (;;) {
+          const page = await chat.changesAfter(last, siteId, PAGE);
+          for (const ch of page) {
+            await send(ch.id, 'conversation', ch);
+            last = ch.id;
+          }
+          if (page.length < PAGE) return last;
         }
-        return last;
       },
       start,
     );
   });
 
   app.get('/:id', async function conversation(c) {
-    const conversation = await getConversation(db, c.req.param('id'));
+    const conversation = await chat.getConversation(c.req.param('id'));
     if (!conversation) throw missing();
-    const messages = await messagesAfter(db, conversation.id, 0, 5_000);
+    const messages = await chat.messagesAfter(conversation.id, 0, 5_000);
     return c.json({ conversation, messages } satisfies ConversationReply);
   });
 
   app.post('/:id/messages', async function reply(c) {
     const { text } = await body(c, AgentReplySchema);
-    const conv = await getConversation(db, c.req.param('id'));
+    const conv = await chat.getConversation(c.req.param('id'));
     if (!conv) throw missing();
-    const added = await addMessage(db, conv.siteId, conv.anonymousId, {
+    const added = await chat.addMessage(conv.siteId, conv.anonymousId, {
       author: 'agent',
       text,
       userId: c.get('user')?.id ?? null,
     });
-    hub.notify(visitorWaitTopic(conv.siteId, conv.anonymousId));
-    hub.notify(INBOX_TOPIC);
     return c.json({ message: added.message }, 201);
   });
 
   const update =
-    (kind: 'status' | 'read', set: Parameters<typeof updateConversation>[3]) =>
-    async (c: { req: { param(k: 'id'): string } }) => {
-      if (!(await updateConversation(db, c.req.param('id'), kind, set))) throw missing();
-      hub.notify(INBOX_TOPIC);
-      return (await getConversation(db, c.req.param('id')))!;
+    (kind: 'status' | 'read', set: ConversationUpdate) => async (c: { req: { param(k: 'id'): string } }) => {
+      const conversation = await chat.updateConversation(c.req.param('id'), kind, set);
+      if (!conversation) throw missing();
+      return conversation;
     };
   const close = update('status', { status: 'closed' });
   const reopen = update('status', { status: 'open' });
@@ -113,11 +102,11 @@ export function inboxRoutes(db: Db, store: Store, hub: Hub, timing: StreamTiming
 
   app.post('/:id/assign', async function assign(c) {
     const { userId } = await body(c, AssignSchema);
-    if (userId && !(await userExists(db, userId)))
+    if (userId && !(await store.accounts.userExists(userId)))
       throw new ApiError(400, 'unknown_user', 'userId is not a user', 'userId');
-    if (!(await updateConversation(db, c.req.param('id'), 'assign', { assigneeId: userId }))) throw missing();
-    hub.notify(INBOX_TOPIC);
-    return c.json({ conversation: await getConversation(db, c.req.param('id')) });
+    const conversation = await chat.updateConversation(c.req.param('id'), 'assign', { assigneeId: userId });
+    if (!conversation) throw missing();
+    return c.json({ conversation });
   });
 
   return app;

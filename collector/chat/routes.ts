@@ -12,20 +12,15 @@ import {
   type WidgetSettings,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
-import type { Client as Db } from '@libsql/client';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { EventStore, SiteStore, Store } from '../store/types.ts';
-import type { Hub } from './hub.ts';
-import { resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
-import { addMessage, findConversation, getChatSettings, messagesAfter, setChatSettings } from './store.ts';
+import type { Store } from '../store/types.ts';
+import { type Hub, visitorWaitTopic } from './hub.ts';
+import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
 export interface ChatDeps {
-  db: Db;
-  sites: SiteStore;
-  writer: EventStore;
   store: Store;
   hub: Hub;
   timing: StreamTiming;
@@ -42,9 +37,6 @@ export const launcherCss = (c: Pick<ChatSettings, 'color' | 'position'>): string
   'border-radius:50%;background:var(--c);color:#fff;font:24px/1 serif;cursor:pointer}';
 
 const EMAIL_IN_TEXT = /[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[a-z]{2,}/i;
-
-export const visitorWaitTopic = (siteId: string, anonymousId: string) => `v:${siteId}:${anonymousId}`;
-export const INBOX_TOPIC = 'inbox';
 
 function parse<T extends v.GenericSchema>(schema: T, body: unknown, code: string): v.InferOutput<T> {
   const r = v.safeParse(schema, body);
@@ -65,14 +57,15 @@ async function jsonBody(c: { req: { text(): Promise<string> } }): Promise<unknow
 
 /** Mounted at /v1. */
 export function chatPublicRoutes(deps: ChatDeps): Hono {
-  const { db, sites, writer, hub } = deps;
+  const { store, hub } = deps;
+  const { sites, chat: chats } = store;
   const app = new Hono();
   app.use('/widget', widgetCors(sites));
   app.use('/chat/*', widgetCors(sites));
 
   app.get('/widget', async function widget(c) {
     const site = await siteForKey(sites, c.req.query('key'), c.req.header('origin'));
-    const chat = await getChatSettings(db, site.id);
+    const chat = await chats.cachedSettings(site.id);
     c.header('Cache-Control', 'public, max-age=60');
     return c.json({
       chat: chat?.enabled ? { ...chat, css: launcherCss(chat) } : null,
@@ -85,8 +78,7 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
     const site = await siteForKey(sites, post.key, c.req.header('origin'));
     const typed = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
-    const before = await findConversation(db, site.id, post.anonymousId);
-    const added = await addMessage(db, site.id, post.anonymousId, {
+    const added = await chats.addMessage(site.id, post.anonymousId, {
       author: 'visitor',
       text: post.text,
       clientId: post.clientId,
@@ -111,16 +103,15 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       context: { ...(email && { traits: { email } }), ...(post.url && { page: { url: post.url } }) },
       timestamp: message.at,
     });
-    await writer.submit(site.id, [prepareEvent(event, JSON.stringify(event), Date.now())]);
+    await store.events.submit(site.id, [prepareEvent(event, JSON.stringify(event), Date.now())]);
     if (!added.duplicate) {
-      const settings = await getChatSettings(db, site.id);
+      const settings = await chats.cachedSettings(site.id);
       const replies: string[] = [];
       if (added.first && settings?.autoReply) replies.push(settings.autoReply);
       if (added.first && !conversation.email && settings?.askEmail) replies.push(settings.askEmail);
-      if (typed && !before?.email && !added.first) replies.push(`Thanks! We'll get back to you at ${typed}.`);
-      for (const text of replies) await addMessage(db, site.id, post.anonymousId, { author: 'auto', text });
-      hub.notify(visitorWaitTopic(site.id, post.anonymousId));
-      hub.notify(INBOX_TOPIC);
+      if (typed && !added.previousEmail && !added.first)
+        replies.push(`Thanks! We'll get back to you at ${typed}.`);
+      for (const text of replies) await chats.addMessage(site.id, post.anonymousId, { author: 'auto', text });
     }
     return c.json(
       { conversationId: conversation.id, message, duplicate: added.duplicate } satisfies ChatPostReply,
@@ -142,13 +133,16 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       visitorWaitTopic(site.id, anonymousId),
       deps.timing,
       async (last, send) => {
-        conversationId ??= (await findConversation(db, site.id, anonymousId))?.id ?? null;
+        conversationId ??= (await chats.findConversation(site.id, anonymousId))?.id ?? null;
         if (!conversationId) return last;
-        for (const m of await messagesAfter(db, conversationId, last)) {
-          await send(m.seq, 'message', m);
-          last = m.seq;
+        for (;;) {
+          const page = await chats.messagesAfter(conversationId, last, PAGE);
+          for (const m of page) {
+            await send(m.seq, 'message', m);
+            last = m.seq;
+          }
+          if (page.length < PAGE) return last;
         }
-        return last;
       },
       resumeFrom(c),
     );
@@ -158,7 +152,7 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 }
 
 /** Mounted at /api/sites/:siteId/chat. */
-export function chatSettingsRoutes(db: Db, store: Store): Hono<AuthVars> {
+export function chatSettingsRoutes(store: Store): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
   app.use('*', requireAdmin(store));
   app.use('*', async function knownSite(c, next) {
@@ -166,13 +160,13 @@ export function chatSettingsRoutes(db: Db, store: Store): Hono<AuthVars> {
       throw new ApiError(404, 'not_found', 'no such site', 'siteId');
     return next();
   });
-  app.get('/', async (c) => c.json({ chat: await getChatSettings(db, c.req.param('siteId')!) }));
+  app.get('/', async (c) => c.json({ chat: await store.chat.settings(c.req.param('siteId')!) }));
   app.put('/', async (c) => {
     const body = await c.req.json().catch(() => {
       throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
     });
     const chat = parse(ChatSettingsSchema, body, 'invalid_settings');
-    await setChatSettings(db, c.req.param('siteId')!, chat);
+    await store.chat.setSettings(c.req.param('siteId')!, chat);
     return c.json({ chat });
   });
   return app;

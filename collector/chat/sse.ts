@@ -1,19 +1,20 @@
-// One SSE loop for the visitor's and the inbox's streams: replay after Last-Event-ID, then send what is new
-// whenever the hub wakes the stream or the poll interval passes; a heartbeat comment keeps proxies from
-// closing an idle stream. When the client goes away the loop ends and the sleeper is closed: no timer or
-// listener is left behind.
+// One SSE loop for the visitor's and the inbox's streams: replay after Last-Event-ID, then sleep on the hub and
+// send what is new only when it wakes the stream (the store's change feed wakes it for changes made by any
+// process; a stream never polls the database); a heartbeat comment keeps proxies from closing an idle stream.
+// When the client goes away the loop ends and the sleeper is closed: no timer or listener is left behind.
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Hub } from './hub.ts';
 
 export interface StreamTiming {
-  /** How often a stream looks in the database for changes another process wrote (ms). */
-  pollMs: number;
   /** How often an idle stream sends a comment line (ms). */
   heartbeatMs: number;
 }
 
-export const DEFAULT_TIMING: StreamTiming = { pollMs: 500, heartbeatMs: 15_000 };
+export const DEFAULT_TIMING: StreamTiming = { heartbeatMs: 15_000 };
+
+/** Most messages or changes a stream reads at once (it reads again while pages come full). */
+export const PAGE = 500;
 
 /** The last event id the client saw: the Last-Event-ID header (a reconnect) or ?after=, whichever is later. */
 export function resumeFrom(c: Context): number {
@@ -26,7 +27,7 @@ export function sseLoop(
   hub: Hub,
   topic: string,
   timing: StreamTiming,
-  /** Sends what came after `last` and returns the new last id. */
+  /** Sends what came after `last` and returns the new last id (the only database read of a stream). */
   pump: (last: number, send: (id: number, event: string, data: unknown) => Promise<void>) => Promise<number>,
   start: number,
 ): Response {
@@ -47,13 +48,15 @@ export function sseLoop(
         await s.writeSSE({ id: String(id), event, data: JSON.stringify(data) });
         beat = Date.now();
       };
-      while (!s.aborted && !s.closed) {
-        last = await pump(last, send);
+      // the first round replays what came after `start`; later ones run only when the hub woke the stream
+      let woken = true;
+      while (!s.aborted && !s.closed && !sleeper.closed) {
+        if (woken) last = await pump(last, send);
         if (Date.now() - beat >= timing.heartbeatMs) {
           await s.write(': ping\n\n');
           beat = Date.now();
         }
-        await sleeper.nap(Math.min(timing.pollMs, timing.heartbeatMs));
+        woken = await sleeper.nap(timing.heartbeatMs - (Date.now() - beat));
       }
     } finally {
       c.req.raw.signal?.removeEventListener('abort', stop);

@@ -17,6 +17,8 @@ export interface StoreOptions {
   /** Most event requests per commit; 1 turns group commit off (a benchmark baseline). */
   maxRequests?: number;
   versionPollMs?: number;
+  /** How often chat streams learn of messages written by other processes (one query per process). */
+  chatPollMs?: number;
 }
 
 export type { LibsqlStore as OpenedStore };
@@ -30,6 +32,7 @@ function libsqlOptions(options: StoreOptions): LibsqlStoreOptions & { authToken?
     queueLimit: options.queueLimit ?? 20_000,
     maxRequests: options.maxRequests,
     versionPollMs: options.versionPollMs,
+    chatPollMs: options.chatPollMs,
   };
 }
 

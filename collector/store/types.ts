@@ -3,8 +3,14 @@
 import type {
   AttributionModel,
   AttributionRow,
+  ChatAuthor,
+  ChatMessage,
+  ChatSettings,
+  ConversationStatus,
+  ConversationSummary,
   FormDefinition,
   FormInput,
+  InboxChange,
   MergeProposal,
   OverviewReply,
   ProfileDetail,
@@ -100,6 +106,94 @@ export interface FormStore {
   create(siteId: string, input: FormInput): Promise<StoredForm>;
   update(siteId: string, formId: string, input: FormInput): Promise<StoredForm | null>;
   delete(siteId: string, formId: string): Promise<boolean>;
+}
+
+// ---- Chat ----
+
+/** A visitor's conversation as the write path sees it. */
+export interface ConversationRef {
+  id: string;
+  siteId: string;
+  anonymousId: string;
+  email: string | null;
+  /** The sequence id of its last message (0 before the first). */
+  lastSeq: number;
+}
+
+export interface NewChatMessage {
+  author: ChatAuthor;
+  text: string;
+  /** Client-made id: a retry of the same message is stored once. */
+  clientId?: string;
+  userId?: string | null;
+  /** An email learned with this message; kept on the conversation. */
+  email?: string | null;
+}
+
+export interface AddedChatMessage {
+  conversation: ConversationRef;
+  message: ChatMessage;
+  /** The client id was seen before: `message` is the stored one and nothing was written. */
+  duplicate: boolean;
+  /** The conversation had no message before this one. */
+  first: boolean;
+  /** The conversation's email before this message (null when none was known). */
+  previousEmail: string | null;
+}
+
+export type ConversationChangeKind = Exclude<InboxChange['kind'], 'message'>;
+
+export interface ConversationUpdate {
+  status?: ConversationStatus;
+  assigneeId?: string | null;
+  /** Marks every message read by the agents. */
+  readAll?: boolean;
+}
+
+/** One row of the inbox change log, as the change feed tells it: enough to know whose streams to wake. */
+export interface ChatChange {
+  id: number;
+  kind: InboxChange['kind'];
+  siteId: string;
+  conversationId: string;
+  /** The conversation's visitor (null if the conversation is gone). */
+  anonymousId: string | null;
+}
+
+export interface ChatStore {
+  settings(siteId: string): Promise<ChatSettings | null>;
+  /** The same, from a per-process cache that any process's change to chat settings clears (every widget load). */
+  cachedSettings(siteId: string): Promise<ChatSettings | null>;
+  setSettings(siteId: string, settings: ChatSettings): Promise<void>;
+  findConversation(siteId: string, anonymousId: string): Promise<ConversationRef | null>;
+  /**
+   * Appends a message to the visitor's conversation (made on the first message), numbered by the
+   * conversation's next sequence id, in one write. A visitor message reopens a closed conversation; an agent
+   * message marks the conversation read; a client id seen before returns the stored message.
+   */
+  addMessage(siteId: string, anonymousId: string, message: NewChatMessage): Promise<AddedChatMessage>;
+  /** Messages after sequence id `after`, oldest first. */
+  messagesAfter(conversationId: string, after: number, limit?: number): Promise<ChatMessage[]>;
+  listConversations(filter: {
+    status?: ConversationStatus;
+    siteId?: string;
+    limit?: number;
+  }): Promise<ConversationSummary[]>;
+  getConversation(id: string): Promise<ConversationSummary | null>;
+  /** Changes a conversation and records it in the inbox change log; the conversation as it is now, or null. */
+  updateConversation(
+    id: string,
+    kind: ConversationChangeKind,
+    set: ConversationUpdate,
+  ): Promise<ConversationSummary | null>;
+  /** Inbox changes after change id `after`, oldest first, each with its conversation as it is now. */
+  changesAfter(after: number, siteId?: string, limit?: number): Promise<InboxChange[]>;
+  lastChangeId(): Promise<number>;
+  /**
+   * Calls `listener` with the inbox changes any process commits: at once for writes made through this store,
+   * within a poll for the others (one query per process, however many listen). Returns the unsubscribe.
+   */
+  watch(listener: (changes: ChatChange[]) => void): () => void;
 }
 
 // ---- Events ----
@@ -204,6 +298,7 @@ export interface Store {
   readonly accounts: AccountStore;
   readonly events: EventStore;
   readonly forms: FormStore;
+  readonly chat: ChatStore;
   readonly profiles: ProfileStore;
   readonly reports: ReportStore;
   readonly billing: BillingStore;

@@ -1,8 +1,10 @@
 // Chat and inbox routes: settings, visitor messages (idempotent, auto-reply, email capture, timeline), the
-// visitor's SSE stream (history, live replies, replay after Last-Event-ID, heartbeat, cleanup) and the inbox API.
-import { afterEach, beforeEach, expect, test } from 'vitest';
+// visitor's SSE stream (history, live replies, replay after Last-Event-ID, heartbeat, cleanup) and the inbox API;
+// two collectors sharing one database, streams that read only when woken, and a burst of first messages.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { createApp } from '../../collector/app.ts';
 import { createHub, type Hub } from '../../collector/chat/hub.ts';
+import { openStore } from '../../collector/store/open.ts';
 import { type Harness, harness, ORIGIN } from './harness.ts';
 
 let h: Harness;
@@ -15,7 +17,7 @@ beforeEach(async () => {
     store: h.store,
     distDir: '/nonexistent',
     hub,
-    streams: { pollMs: 30, heartbeatMs: 60 },
+    streams: { heartbeatMs: 60 },
   });
   await h.api(`/api/sites/${h.site.id}/chat`, {
     method: 'PUT',
@@ -42,13 +44,13 @@ const admin = (path: string, init: RequestInit = {}) =>
   });
 
 /** Opens an SSE stream and collects parsed events; close() cancels the body like a browser going away. */
-function sse(path: string, headers: Record<string, string> = {}) {
+function sse(path: string, headers: Record<string, string> = {}, on: { request: typeof app.request } = app) {
   const events: { id?: string; event?: string; data: string }[] = [];
   let comments = 0;
   const ctl = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   const done = (async () => {
-    const res = await app.request(path, { headers: { Origin: ORIGIN, ...headers }, signal: ctl.signal });
+    const res = await on.request(path, { headers: { Origin: ORIGIN, ...headers }, signal: ctl.signal });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     reader = res.body!.getReader();
     const dec = new TextDecoder();
@@ -246,4 +248,144 @@ test('inbox: list with filter and unread, read, close, assign; stream of changes
   await until(() => hub.size === 0);
   expect((await app.request('/api/inbox')).status).toBe(401);
   expect((await admin('/api/inbox/c_nope')).status).toBe(404);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('two collectors on one database: a message written through one reaches the streams of the other within a second', async () => {
+  // Process B: its own store (connection, writer, change feed) and app (hub) on the same file as A.
+  const storeB = await openStore({ url: h.url });
+  const hubB = createHub();
+  const appB = createApp({ store: storeB, distDir: '/nonexistent', hub: hubB, streams: { heartbeatMs: 60 } });
+  try {
+    const inboxB = sse('/api/inbox/stream', { Authorization: `Bearer ${h.token}` }, appB);
+    const visitorB = sse(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-x`, {}, appB);
+    await until(() => [inboxB, visitorB].every((s) => s.events.some((e) => e.event === 'ready')));
+    const changes = () =>
+      inboxB.events.filter((e) => e.event === 'conversation').map((e) => JSON.parse(e.data));
+
+    // a visitor writes through A: B's agent sees it in the inbox, B's visitor stream gets it and the auto-replies
+    let t = Date.now();
+    const { conversationId } = await (await say('Across processes', 'x-1', 'anon-x')).json();
+    await until(() => changes().some((ch) => ch.kind === 'message'));
+    const inboxMs = Date.now() - t;
+    await until(() => visitorB.messages().length === 3);
+    expect(changes()[0].conversation).toMatchObject({ id: conversationId, anonymousId: 'anon-x' });
+
+    // an agent replies through A: the visitor streaming from B gets it
+    t = Date.now();
+    await admin(`/api/inbox/${conversationId}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'Agent on A' }),
+    });
+    await until(() => visitorB.messages().length === 4);
+    const replyMs = Date.now() - t;
+    expect(visitorB.messages().at(-1)).toMatchObject({ seq: 4, author: 'agent', text: 'Agent on A' });
+
+    // and the other way round: an agent replying through B reaches the visitor streaming from A
+    const visitorA = sse(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-x`, {
+      'Last-Event-ID': '4',
+    });
+    await until(() => visitorA.events.some((e) => e.event === 'ready'));
+    t = Date.now();
+    const viaB = await appB.request(`/api/inbox/${conversationId}/messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${h.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'Agent on B' }),
+    });
+    expect(viaB.status).toBe(201);
+    await until(() => visitorA.messages().length === 1);
+    const backMs = Date.now() - t;
+    expect(visitorA.messages()[0]).toMatchObject({ seq: 5, text: 'Agent on B' });
+
+    console.log(`across processes: inbox ${inboxMs} ms, visitor ${replyMs} ms, back ${backMs} ms`);
+    for (const ms of [inboxMs, replyMs, backMs]) expect(ms).toBeLessThan(1000);
+    await Promise.all([inboxB.close(), visitorB.close(), visitorA.close()]);
+    await until(() => hubB.size === 0 && hub.size === 0);
+
+    // chat settings are cached in each process: a change through A applies in B within a version poll
+    const widgetB = async () =>
+      (await (await appB.request(`/v1/widget?key=${h.site.siteKey}`, { headers: { Origin: ORIGIN } })).json())
+        .chat;
+    expect(await widgetB()).toMatchObject({ enabled: true });
+    await admin(`/api/sites/${h.site.id}/chat`, { method: 'PUT', body: JSON.stringify({ enabled: false }) });
+    let off: unknown = {};
+    const end = Date.now() + 2_000;
+    while (off !== null && Date.now() < end) {
+      await sleep(50);
+      off = await widgetB();
+    }
+    expect(off).toBeNull();
+  } finally {
+    await storeB.close();
+  }
+});
+
+test('open streams sleep: database reads per second do not grow with the number of streams', async () => {
+  const { conversationId } = await (await say('Anyone?', 'r-1', 'anon-r')).json();
+  const reads = vi.spyOn(h.store.client, 'execute');
+  const readsOver = async (ms: number) => {
+    const before = reads.mock.calls.length;
+    await sleep(ms);
+    return reads.mock.calls.length - before;
+  };
+  // even: visitor streams, odd: inbox streams
+  const isInbox = (i: number) => i % 2 === 1;
+  const open = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) =>
+      isInbox(from + i)
+        ? sse('/api/inbox/stream', { Authorization: `Bearer ${h.token}` })
+        : sse(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-r`),
+    );
+  const ready = (streams: ReturnType<typeof sse>[]) =>
+    until(() => streams.every((s) => s.events.some((e) => e.event === 'ready')));
+  try {
+    const streams = open(0, 1);
+    await ready(streams);
+    await sleep(200); // the replay
+    const withOne = await readsOver(1_000);
+    streams.push(...open(1, 20));
+    await ready(streams);
+    await sleep(200);
+    const beatsBefore = streams.map((s) => s.comments);
+    const withTwenty = await readsOver(1_000);
+    console.log(`database reads in 1 s: ${withOne} with 1 stream, ${withTwenty} with 20`);
+    expect(withTwenty).toBeLessThanOrEqual(withOne + 3);
+    expect(withTwenty).toBeLessThan(15);
+    // the streams were alive all along: each sent heartbeats
+    streams.forEach((s, i) => expect(s.comments).toBeGreaterThan(beatsBefore[i]));
+
+    // one reply wakes every stream once, and each reads what is new
+    await admin(`/api/inbox/${conversationId}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'Here!' }),
+    });
+    await until(() =>
+      streams.every((s, i) =>
+        isInbox(i)
+          ? s.events.some((e) => e.event === 'conversation')
+          : s.messages().some((m) => m.text === 'Here!'),
+      ),
+    );
+    expect(hub.size).toBe(20);
+    await Promise.all(streams.map((s) => s.close()));
+    await until(() => hub.size === 0);
+  } finally {
+    reads.mockRestore();
+  }
+}, 15_000);
+
+test('many first messages at once: all stored through the one writer, none waits on another', async () => {
+  const t = Date.now();
+  const replies = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => say(`first ${i}`, `burst-${i}`, `anon-burst-${i}`)),
+  );
+  const ms = Date.now() - t;
+  expect(replies.map((r) => r.status)).toEqual(Array(30).fill(201));
+  expect(await h.count('SELECT COUNT(*) FROM conversations')).toBe(30);
+  // each: the visitor's message and the two auto-replies, each with its inbox change
+  expect(await h.count('SELECT COUNT(*) FROM chat_messages')).toBe(90);
+  expect(await h.count('SELECT COUNT(*) FROM inbox_changes')).toBe(90);
+  console.log(`30 first messages at once: ${ms} ms`);
+  expect(ms).toBeLessThan(5_000);
 });

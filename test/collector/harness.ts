@@ -9,6 +9,8 @@ import { type OpenedStore, openStore } from '../../collector/store/open.ts';
 export interface Harness {
   /** The store's client, for reading what was stored (tests only: the collector itself never sees it). */
   db: Client;
+  /** The database URL, for opening a second store on the same file (another collector process). */
+  url: string;
   store: OpenedStore;
   app: ReturnType<typeof createApp>;
   site: { id: string; siteKey: string; secretKey: string };
@@ -24,7 +26,8 @@ export const ORIGIN = 'https://shop.example';
 
 export async function harness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-route-'));
-  const store = await openStore({ url: `file:${join(dir, 'test.db')}`, queueLimit: 10_000 });
+  const url = `file:${join(dir, 'test.db')}`;
+  const store = await openStore({ url, queueLimit: 10_000 });
   const db = store.client;
   const app = createApp({ store, distDir: join(dir, 'dist') });
   const { site, secretKey } = await store.sites.create('Shop', [ORIGIN]);
@@ -41,6 +44,7 @@ export async function harness(): Promise<Harness> {
   };
   return {
     db,
+    url,
     store,
     app,
     site: { id: site.id, siteKey: site.siteKey, secretKey },

@@ -1,7 +1,7 @@
 // Starts a real collector on a free port with a fresh database file (or a given libSQL server), a site, an admin
 // and an API token.
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Client } from '@libsql/client';
+import { type Client, createClient } from '@libsql/client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../collector/config.ts';
@@ -49,7 +49,7 @@ export async function startCollector(
   const { token } = await running.store.accounts.createToken('tests');
   return {
     ...running,
-    db: running.store.client,
+    db: createClient({ url: config.databaseUrl }),
     site: { id: site.id, siteKey: site.siteKey, secretKey },
     admin,
     token,

@@ -5,6 +5,8 @@ import type { Store, WriteOutcome } from '../types.ts';
 import { createAccountStore } from './accounts.ts';
 import { attribution } from './attribution.ts';
 import { createBillingStore } from './billing.ts';
+import { createChatStore } from './chat.ts';
+import { createChatFeed, lastChangeId } from './chat-feed.ts';
 import { commitEventGroups } from './events.ts';
 import { createFormStore } from './forms.ts';
 import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
@@ -20,10 +22,12 @@ export interface LibsqlStoreOptions extends WriterOptions {
   url: string;
   /** How often this process looks for setting changes made by other processes. */
   versionPollMs?: number;
+  /** How often this process looks for chat messages and inbox changes made by other processes. */
+  chatPollMs?: number;
 }
 
 export interface LibsqlStore extends Store {
-  /** The client, for what has not moved behind the store yet (chat, forms, billing). */
+  /** The client, for what has not moved behind the store yet (billing). */
   readonly client: Client;
   /** Runs a write through the writer (for what has not moved behind the store yet). */
   write<T>(fn: WriteFn<T>): Promise<T>;
@@ -35,6 +39,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
   const writer = createWriter<PreparedEvent, WriteOutcome>(client, options, commitEventGroups);
   const write = <T>(fn: WriteFn<T>) => writer.run(fn);
   await migrate(client, options.url, write);
+  const feed = createChatFeed(client, options.chatPollMs ?? 300, await lastChangeId(client));
   const versions = watchVersions(client, options.versionPollMs ?? 500);
   versions.on('sites', forgetAllSettings);
   const sites = createSiteStore(client, write, versions);
@@ -45,6 +50,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     sites,
     accounts: createAccountStore(client, write),
     forms: createFormStore(client, write, versions),
+    chat: createChatStore(client, write, versions, feed),
     events: { submit: (siteId, events) => writer.submit(siteId, events) },
     profiles: {
       list: (query) => listProfiles(client, query),
@@ -77,6 +83,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     backup: (path) => snapshot(client, path),
     async close() {
       versions.close();
+      feed.close();
       await writer.close();
       client.close();
     },

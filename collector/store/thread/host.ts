@@ -16,8 +16,16 @@ try {
   for (const name of ['sites', 'forms', 'chat'] as CacheName[])
     store.onChange(name, () => post({ changed: name }));
   const target = store as unknown as Record<string, unknown>;
+  let watching = false;
   port.on('message', async (call: Call) => {
     try {
+      // A listener cannot cross threads: the feed's changes are sent as messages instead, once asked for.
+      if (call.area === 'chat' && call.method === 'watch') {
+        if (!watching) store.chat.watch((chatChanges) => post({ chatChanges }));
+        watching = true;
+        post({ id: call.id, ok: true, value: null });
+        return;
+      }
       const owner = (call.area === null ? target : target[call.area]) as Record<string, unknown>;
       const fn = owner?.[call.method];
       if (typeof fn !== 'function') throw new Error(`the store has no ${call.area ?? ''}.${call.method}`);

@@ -1,6 +1,7 @@
 // The messages between the collector's main thread and its store thread, and how errors cross between them.
 import { Refused, StoreBusy, StoreClosed, StoreOverloaded } from '../errors.ts';
 import type { CacheName } from '../libsql/versions.ts';
+import type { ChatChange } from '../types.ts';
 
 /** A call of `store[area][method](...args)`, or of a top-level `store[method](...args)` when area is null. */
 export interface Call {
@@ -14,7 +15,9 @@ export type Reply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: SentError }
   /** A cached kind changed (in this process or another): the main thread drops its copies. */
-  | { changed: CacheName };
+  | { changed: CacheName }
+  /** Chat changes from the store's feed, once the main thread asked to watch them. */
+  | { chatChanges: ChatChange[] };
 
 export interface SentError {
   name: string;

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { StoreClosed } from '../errors.ts';
 import type { LibsqlStoreOptions } from '../libsql/index.ts';
 import type { CacheName } from '../libsql/versions.ts';
-import type { Store } from '../types.ts';
+import type { ChatChange, Store } from '../types.ts';
 import { type Call, type Reply, receiveError, type SentError } from './protocol.ts';
 
 /** Reads answered from this thread's cache: `area.method` → the kind whose change drops them. */
@@ -13,7 +13,7 @@ const CACHED: Record<string, CacheName> = {
   'sites.access': 'sites',
   'sites.anyAllows': 'sites',
   'forms.cached': 'forms',
-  'chat.settings': 'chat',
+  'chat.cachedSettings': 'chat',
 };
 const CACHE_MS = 60_000;
 const TOP_LEVEL = new Set(['writerState', 'ping', 'backup', 'close']);
@@ -34,9 +34,14 @@ export async function openThreadStore(options: LibsqlStoreOptions & { authToken?
     worker.on('message', first);
     worker.once('error', reject);
   });
+  const chatListeners = new Set<(changes: ChatChange[]) => void>();
   worker.on('message', (m: Reply) => {
     if ('changed' in m) {
       caches.get(m.changed)?.clear();
+      return;
+    }
+    if ('chatChanges' in m) {
+      for (const l of [...chatListeners]) l(m.chatChanges);
       return;
     }
     const w = waiting.get(m.id);
@@ -81,6 +86,12 @@ export async function openThreadStore(options: LibsqlStoreOptions & { authToken?
       {},
       {
         get(_, method: string) {
+          if (name === 'chat' && method === 'watch')
+            return (listener: (changes: ChatChange[]) => void) => {
+              if (!chatListeners.size) void call('chat', 'watch', []).catch(() => {});
+              chatListeners.add(listener);
+              return () => chatListeners.delete(listener);
+            };
           const kind = CACHED[`${name}.${method}`];
           return (...args: unknown[]) =>
             kind
