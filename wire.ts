@@ -21,6 +21,16 @@ export const LIMITS = {
   idLength: ID_LENGTH,
   /** Longest free-text string (event names, titles, URLs, property values are capped by eventBytes). */
   textLength: TEXT_LENGTH,
+  /** Deepest nesting of arrays and objects in a JSON body, checked before it is parsed. */
+  jsonDepth: 64,
+  /** Largest body of a chat request: a 4,000-character message in any script, with its URL and ids. */
+  chatBytes: 32 * 1024,
+  /** Largest body of a public form request. */
+  formBytes: 64 * 1024,
+  /** Largest body of /api/login and /api/setup, which anyone may call. */
+  loginBytes: 16 * 1024,
+  /** Largest body of the admin API: the biggest settings its schemas allow (500 blocked values) fit. */
+  adminBytes: 256 * 1024,
 } as const;
 
 /** Click ids the widget records on a touch, besides utm_* and ref. */

@@ -10,6 +10,8 @@ import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
 import type { Db } from './db/client.ts';
 import { formSubmissionCheck } from './forms/check.ts';
 import { formAdminRoutes, formPublicRoutes } from './forms/routes.ts';
+import { LIMITS } from '../wire.ts';
+import { limitBody } from './http/body.ts';
 import { ApiError, onError } from './http/errors.ts';
 import { staticRoutes } from './http/static.ts';
 import { ingestRoutes } from './ingest/routes.ts';
@@ -35,6 +37,12 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/health', (c) => c.json({ ok: true, pending: deps.writer.pending }));
   const hub = deps.hub ?? createHub();
   const timing = deps.streams ?? DEFAULT_TIMING;
+  // Body limits run before any route reads a body (/v1 ingest and /v1/stripe set theirs in their routes).
+  app.use('/v1/chat/*', limitBody(LIMITS.chatBytes));
+  app.use('/v1/forms/*', limitBody(LIMITS.formBytes));
+  app.use('/api/login', limitBody(LIMITS.loginBytes));
+  app.use('/api/setup', limitBody(LIMITS.loginBytes));
+  app.use('/api/*', limitBody(LIMITS.adminBytes));
   app.route('/v1/stripe', stripeRoutes(deps));
   app.route('/v1/forms', formPublicRoutes(deps.db, deps.sites));
   app.route('/v1', chatPublicRoutes({ ...deps, hub, timing }));

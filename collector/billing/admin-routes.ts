@@ -12,8 +12,8 @@ import {
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
 import { liveProfileRow } from '../admin/profiles.ts';
 import type { Db } from '../db/client.ts';
+import { jsonBody } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
-import { describeIssues } from '../ingest/routes.ts';
 import type { SiteCache } from '../ingest/sites.ts';
 import type { Writer } from '../ingest/writer.ts';
 import { attribution } from './attribution.ts';
@@ -34,21 +34,6 @@ const AttachSchema = v.object({
     v.maxLength(100),
   ),
 });
-
-async function jsonBody<T extends v.GenericSchema>(req: { json(): Promise<unknown> }, schema: T) {
-  let body: unknown;
-  try {
-    body = await req.json();
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-  const parsed = v.safeParse(schema, body);
-  if (!parsed.success) {
-    const { field, message } = describeIssues(parsed.issues);
-    throw new ApiError(400, 'invalid_body', message, field);
-  }
-  return parsed.output as v.InferOutput<T>;
-}
 
 function authed(db: Db): Hono<AuthVars> {
   const app = new Hono<AuthVars>();

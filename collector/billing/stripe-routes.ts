@@ -2,11 +2,11 @@
 // secret (the official package, 300 s tolerance); an event id is processed once; the event becomes a billing
 // event on the matched profile, or waits in the unmatched payments list.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import Stripe from 'stripe';
 import * as v from 'valibot';
 import { EventSchema, LIMITS, type WireEvent } from '../../wire.ts';
 import type { Db } from '../db/client.ts';
+import { limitBody } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
 import type { SiteCache } from '../ingest/sites.ts';
@@ -81,19 +81,7 @@ export async function submitOwned(
 
 export function stripeRoutes(deps: StripeDeps): Hono {
   const app = new Hono();
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: LIMITS.requestBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'too_large',
-          `the request body is larger than ${LIMITS.requestBytes / 1024} KB`,
-        );
-      },
-    }),
-  );
+  app.use('*', limitBody(LIMITS.requestBytes));
 
   /** Unmatched rows of the payment a track event names, with the events they hold. */
   async function waitingFor(siteId: string, track: OwnerlessTrack) {

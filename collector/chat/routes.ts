@@ -13,6 +13,7 @@ import {
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
 import type { Db } from '../db/client.ts';
+import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
@@ -54,16 +55,6 @@ function parse<T extends v.GenericSchema>(schema: T, body: unknown, code: string
   throw new ApiError(400, code, message, field);
 }
 
-async function jsonBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.length > 64 * 1024) throw new ApiError(413, 'too_large', 'the request body is larger than 64 KB');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-}
-
 /** Mounted at /v1. */
 export function chatPublicRoutes(deps: ChatDeps): Hono {
   const { db, sites, writer, hub } = deps;
@@ -82,7 +73,7 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 
   /** A visitor message: stored, answered by the auto-reply, and put on the timeline as a `Chat Message`. */
   app.post('/chat/messages', async function visitorMessage(c) {
-    const post = parse(ChatPostSchema, await jsonBody(c), 'invalid_message');
+    const post = parse(ChatPostSchema, await readJson(c.req), 'invalid_message');
     const site = await siteForKey(sites, post.key, c.req.header('origin'));
     const typed = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
@@ -169,10 +160,7 @@ export function chatSettingsRoutes(db: Db, sites: SiteCache): Hono<AuthVars> {
   });
   app.get('/', async (c) => c.json({ chat: await getChatSettings(db, c.req.param('siteId')!) }));
   app.put('/', async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-    });
-    const chat = parse(ChatSettingsSchema, body, 'invalid_settings');
+    const chat = parse(ChatSettingsSchema, await readJson(c.req), 'invalid_settings');
     await setChatSettings(db, c.req.param('siteId')!, chat);
     sites.clear();
     return c.json({ chat });

@@ -2,7 +2,6 @@
 // the group-commit writer, and answers with a result per event.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import * as v from 'valibot';
 import {
@@ -14,6 +13,7 @@ import {
   type WireEvent,
 } from '../../wire.ts';
 import { billingProblem } from '../billing/events.ts';
+import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { type PreparedEvent, prepareEvent } from './prepare.ts';
@@ -27,20 +27,7 @@ export interface IngestDeps {
   vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
 }
 
-/** "path.to.field: message" for the first problem valibot found. */
-export function describeIssues(issues: v.BaseIssue<unknown>[]): { field?: string; message: string } {
-  const issue = issues[0];
-  const field = issue.path?.map((p) => String(p.key)).join('.');
-  return { field: field || undefined, message: field ? `${field}: ${issue.message}` : issue.message };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-}
+export { describeIssues };
 
 function basicAuthUser(header: string | undefined): string | null {
   if (!header?.startsWith('Basic ')) return null;
@@ -157,19 +144,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       maxAge: 86400,
     }),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: LIMITS.requestBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'too_large',
-          `the request body is larger than ${LIMITS.requestBytes / 1024} KB`,
-        );
-      },
-    }),
-  );
+  app.use('*', limitBody(LIMITS.requestBytes));
 
   async function readBody(c: { req: { text(): Promise<string> } }): Promise<Record<string, unknown>> {
     const body = parseJson(await c.req.text());
