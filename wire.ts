@@ -31,6 +31,10 @@ export const LIMITS = {
   loginBytes: 16 * 1024,
   /** Largest body of the admin API: the biggest settings its schemas allow (500 blocked values) fit. */
   adminBytes: 256 * 1024,
+  /** Earliest event time the collector takes once clock skew is corrected: 2000-01-01T00:00:00Z. */
+  earliestEventMs: 946_684_800_000,
+  /** How far past the time received an event may be dated (later ones are refused, earlier ones cut to it). */
+  futureEventMs: 86_400_000,
 } as const;
 
 /** Click ids the widget records on a touch, besides utm_* and ref. */
@@ -54,11 +58,18 @@ const id = /* @__PURE__ */ v.pipe(
 );
 const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH));
 const optText = /* @__PURE__ */ v.optional(v.nullable(text));
-/** ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. */
+/**
+ * ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. Years past
+ * 0000–9999 (RFC 3339's) are refused: correcting clock skew with them would leave the range of a Date.
+ */
 const isoTime = /* @__PURE__ */ v.pipe(
   v.string(),
   v.maxLength(64),
   v.check((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'),
+  v.check((s) => {
+    const t = Date.parse(s);
+    return t >= -62_167_219_200_000 && t < 253_402_300_800_000;
+  }, 'must be a date-time in the years 0000 to 9999'),
 );
 const record = /* @__PURE__ */ v.record(v.string(), v.unknown());
 
@@ -172,6 +183,8 @@ export interface EventResult {
   status: EventStatus;
   /** Why it was rejected, naming the field. */
   error?: string;
+  /** The field it was rejected for, when one is to blame. */
+  field?: string;
 }
 export interface IngestReply {
   results: EventResult[];

@@ -16,7 +16,7 @@ import { billingProblem } from '../billing/events.ts';
 import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
-import { type PreparedEvent, prepareEvent } from './prepare.ts';
+import { type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
 import type { SiteAccess, SiteCache } from './sites.ts';
 import type { Writer } from './writer.ts';
 
@@ -98,7 +98,8 @@ function requestFacts(c: { req: { header(name: string): string | undefined } }):
   return { userAgent: c.req.header('user-agent'), acceptLanguage: c.req.header('accept-language') };
 }
 
-type Checked = { ok: true; event: PreparedEvent } | { ok: false; error: string; messageId?: string };
+type Checked =
+  { ok: true; event: PreparedEvent } | { ok: false; error: string; field?: string; messageId?: string };
 
 function checkEvent(
   input: unknown,
@@ -125,8 +126,13 @@ function checkEvent(
   }
   candidate = enrich(candidate, facts); // after the size check: what the sender sent is what is measured
   const parsed = v.safeParse(EventSchema, candidate);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.issues).message, messageId };
+  if (!parsed.success) {
+    const { field, message } = describeIssues(parsed.issues);
+    return { ok: false, error: message, field, messageId };
+  }
   const event = parsed.output as WireEvent;
+  const late = timeProblem(event, receivedAt);
+  if (late) return { ok: false, error: late.message, field: late.field, messageId };
   // Store exactly what was validated (trimmed ids included), without the key.
   const { writeKey: _key, ...stored } = event as WireEvent & { writeKey?: unknown };
   return { ok: true, event: prepareEvent(event, JSON.stringify(stored), receivedAt) };
@@ -159,13 +165,15 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     for (let i = 0; i < checked.length; i++) {
       const x = checked[i];
       const error = x.ok && billingProblem(x.event.raw, access.secret);
-      if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+      if (x.ok && error)
+        checked[i] = { ok: false, error, field: error.split(':')[0], messageId: x.event.messageId };
     }
     if (deps.vet)
       for (let i = 0; i < checked.length; i++) {
         const x = checked[i];
         const error = x.ok && (await deps.vet(access.site.id, x.event.raw));
-        if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+        if (x.ok && error)
+          checked[i] = { ok: false, error, field: error.split(':')[0], messageId: x.event.messageId };
       }
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
     for (const e of good) e.proof = proofOf(access, e.raw);
@@ -179,6 +187,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
             ...(x.messageId ? { messageId: x.messageId } : {}),
             status: 'rejected' as const,
             error: x.error,
+            ...(x.field ? { field: x.field } : {}),
           },
     );
   }
@@ -224,7 +233,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
       }
       const checked = checkEvent({ ...body, type }, {}, receivedAt, requestFacts(c));
-      if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error);
+      if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error, checked.field);
       const billing = billingProblem(checked.event.raw, access.secret);
       if (billing) throw new ApiError(400, 'invalid_event', billing, billing.split(':')[0]);
       const results = await store(access, [checked]);
