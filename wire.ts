@@ -50,13 +50,22 @@ export const EVENTS = {
 export const STAGES = ['reach', 'lead', 'qualified', 'customer', 'retained', 'loyal'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** U+0000, or a UTF-16 surrogate without its pair: storage would keep something else, so keys stop matching. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Whether text is stored as itself: ids, names and identifiers must be (free text may hold a cut emoji). */
+export const isStorable = (s: string): boolean => !UNSTORABLE.test(s);
+const storable = /* @__PURE__ */ v.check(isStorable, 'must not contain U+0000 or a lone surrogate');
+
 const id = /* @__PURE__ */ v.pipe(
   v.string(),
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(ID_LENGTH),
+  storable,
 );
 const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH));
+/** An event's name (track `event`, page `name`): stored as a column the timeline reads. */
+const eventName = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH), storable);
 const optText = /* @__PURE__ */ v.optional(v.nullable(text));
 /**
  * ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. Years past
@@ -144,8 +153,8 @@ export const EventSchema = /* @__PURE__ */ v.pipe(
     messageId: id,
     anonymousId: v.optional(v.nullable(id)),
     userId: v.optional(v.nullable(id)),
-    event: v.optional(text),
-    name: v.optional(v.nullable(text)),
+    event: v.optional(eventName),
+    name: v.optional(v.nullable(eventName)),
     category: v.optional(v.nullable(text)),
     previousId: v.optional(id),
     groupId: v.optional(id),
@@ -512,7 +521,7 @@ export interface ChatMessage {
 
 /** POST /v1/chat/messages (text/plain JSON, like /v1/batch, so no CORS preflight). */
 export const ChatPostSchema = /* @__PURE__ */ v.object({
-  key: v.pipe(v.string('key is required'), v.minLength(1, 'key is required')),
+  key: v.pipe(v.string('key is required'), v.minLength(1, 'key is required'), v.maxLength(ID_LENGTH)),
   anonymousId: id,
   /** Client-made id: a retry of the same message is stored once. */
   clientId: id,
@@ -523,7 +532,7 @@ export const ChatPostSchema = /* @__PURE__ */ v.object({
     v.maxLength(4000),
   ),
   /** An email the widget already knows for this visitor. */
-  email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254))),
+  email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254), storable)),
   userId: v.optional(v.nullable(id)),
   url: v.optional(text),
 });
@@ -574,7 +583,9 @@ export const AgentReplySchema = /* @__PURE__ */ v.object({
   ),
 });
 export const AssignSchema = /* @__PURE__ */ v.object({
-  userId: v.nullable(v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100))),
+  userId: v.nullable(
+    v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100), storable),
+  ),
 });
 
 // ---- Billing (server API, Stripe ⇄ collector ⇄ dashboard) ----
@@ -600,6 +611,7 @@ const billingId = /* @__PURE__ */ v.pipe(
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(ID_LENGTH),
+  storable,
 );
 
 /**

@@ -9,6 +9,7 @@ import {
   type ChatSettings,
   ChatSettingsSchema,
   EventSchema,
+  isStorable,
   type WidgetSettings,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
@@ -75,7 +76,8 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
   app.post('/chat/messages', async function visitorMessage(c) {
     const post = parse(ChatPostSchema, await readJson(c.req), 'invalid_message');
     const site = await siteForKey(sites, post.key, c.req.header('origin'));
-    const typed = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
+    const found = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
+    const typed = found && isStorable(found) ? found : undefined; // it becomes an identity key
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
     const before = await findConversation(db, site.id, post.anonymousId);
     const added = await addMessage(db, site.id, post.anonymousId, {

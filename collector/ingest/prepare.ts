@@ -1,5 +1,6 @@
 // Turns one validated wire event into the row the writer stores: corrected time, timeline key, identifiers.
-import { LIMITS, type WireEvent } from '../../wire.ts';
+import { isStorable, LIMITS, type WireEvent } from '../../wire.ts';
+import { BILLING_KEYS } from '../identity/identifiers.ts';
 
 export interface PreparedEvent {
   messageId: string;
@@ -51,6 +52,36 @@ export function timeProblem(e: Times, receivedAt: number): { field: string; mess
     return { field, message: `${field}: ${dates} the event before 2000-01-01` };
   if (ts > receivedAt + LIMITS.futureEventMs)
     return { field, message: `${field}: ${dates} the event more than a day after it was received` };
+  return null;
+}
+
+/** Where an event states identifiers in free-form records (identity/identifiers.ts reads them as keys). */
+const IDENTIFIER_KEYS = ['email', ...BILLING_KEYS];
+
+/**
+ * Why an identifier the event states in its traits or properties is refused ("field: message"): the wire schema
+ * checks ids, but an email or billing customer id in a record becomes an identity key too, so it must be stored
+ * as itself. Null when it is fine.
+ */
+export function identifierProblem(e: WireEvent): { field: string; message: string } | null {
+  const fields = e.properties?.fields;
+  const records: [string, unknown][] = [
+    ['traits', e.traits],
+    ['context.traits', e.context?.traits],
+    ['properties', e.properties],
+    ['properties.fields', fields],
+  ];
+  for (const [path, record] of records) {
+    if (!record || typeof record !== 'object') continue;
+    for (const key of IDENTIFIER_KEYS) {
+      const value = (record as Record<string, unknown>)[key];
+      if (typeof value === 'string' && !isStorable(value))
+        return {
+          field: `${path}.${key}`,
+          message: `${path}.${key}: must not contain U+0000 or a lone surrogate`,
+        };
+    }
+  }
   return null;
 }
 

@@ -16,7 +16,7 @@ import { billingProblem } from '../billing/events.ts';
 import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
-import { type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
+import { identifierProblem, type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
 import type { SiteAccess, SiteCache } from './sites.ts';
 import type { Writer } from './writer.ts';
 
@@ -131,8 +131,8 @@ function checkEvent(
     return { ok: false, error: message, field, messageId };
   }
   const event = parsed.output as WireEvent;
-  const late = timeProblem(event, receivedAt);
-  if (late) return { ok: false, error: late.message, field: late.field, messageId };
+  const problem = timeProblem(event, receivedAt) ?? identifierProblem(event);
+  if (problem) return { ok: false, error: problem.message, field: problem.field, messageId };
   // Store exactly what was validated (trimmed ids included), without the key.
   const { writeKey: _key, ...stored } = event as WireEvent & { writeKey?: unknown };
   return { ok: true, event: prepareEvent(event, JSON.stringify(stored), receivedAt) };

@@ -139,3 +139,146 @@ describe('poisoned time', () => {
     expect(res.body.error).toMatchObject({ code: 'invalid_batch', field: 'sentAt' });
   });
 });
+
+describe('ids and names with U+0000 or a lone surrogate', () => {
+  const NUL = 'a\u0000b';
+  const HIGH = 'a\ud800b';
+  const LOW = 'a\udc00b';
+
+  it.each([
+    ['U+0000', NUL],
+    ['a lone high surrogate', HIGH],
+    ['a lone low surrogate', LOW],
+  ])('rejects a user id with %s by index and keeps its batch, on every retry', async (_name, userId) => {
+    const bad = pageEvent({ type: 'identify', userId, traits: { email: 'bad@example.com' } });
+    const good = [pageEvent({ anonymousId: 'g1' }), pageEvent({ anonymousId: 'g2' })];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await batch([good[0], bad, good[1]]);
+      expect(res.status).toBe(200);
+      expect(res.body.results[1]).toMatchObject({ index: 1, status: 'rejected', field: 'userId' });
+      expect(res.body.results[1].error).toBe('userId: must not contain U+0000 or a lone surrogate');
+      expect(res.body.results[0].status).toBe(attempt === 0 ? 'accepted' : 'duplicate');
+      expect(res.body.results[2].status).toBe(attempt === 0 ? 'accepted' : 'duplicate');
+    }
+    expect(await h.count('SELECT COUNT(*) FROM events')).toBe(2);
+    await dashboardReads();
+  });
+
+  it('keeps two messageIds that differ only in lone surrogates apart: both rejected, none a duplicate', async () => {
+    const a = pageEvent({ messageId: 'm-\ud800' });
+    const b = pageEvent({ messageId: 'm-\udc00' });
+    const res = await batch([a, b, pageEvent()]);
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'accepted',
+    ]);
+    expect(res.body.results[0]).toMatchObject({ field: 'messageId', messageId: 'm-\ud800' });
+    expect(res.body.results[1]).toMatchObject({ field: 'messageId', messageId: 'm-\udc00' });
+    expect(await h.count('SELECT COUNT(*) FROM events')).toBe(1);
+  });
+
+  it('stores messageIds that differ only in a whole emoji as two events', async () => {
+    const res = await batch([pageEvent({ messageId: 'm-😀' }), pageEvent({ messageId: 'm-😁' })]);
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted']);
+    expect(await stored('m-😀')).toBe(1);
+    expect(await stored('m-😁')).toBe(1);
+  });
+
+  it.each([
+    ['messageId', {}, { messageId: NUL }],
+    ['anonymousId', {}, { anonymousId: HIGH }],
+    ['userId', {}, { userId: LOW }],
+    ['previousId', { type: 'alias', userId: 'u1' }, { previousId: NUL }],
+    ['groupId', { type: 'group' }, { groupId: HIGH }],
+    ['event', { type: 'track' }, { event: `Signed Up${NUL}` }],
+    ['name', {}, { name: `Home${LOW}` }],
+    ['traits.email', { type: 'identify' }, { traits: { email: `${HIGH}@example.com` } }],
+    ['context.traits.email', {}, { context: { traits: { email: `${NUL}@example.com` } } }],
+    ['traits.stripeCustomerId', { type: 'identify', userId: 'u2' }, { traits: { stripeCustomerId: HIGH } }],
+    [
+      'properties.fields.email',
+      { type: 'track', event: 'Form Submitted' },
+      { properties: { formId: 'f', fields: { email: `${LOW}@example.com` } } },
+    ],
+  ])('rejects a bad %s, naming it', async (field, base, over) => {
+    const bad = pageEvent({ ...base, ...over });
+    const res = await batch([bad, pageEvent()]);
+    expect(res.status).toBe(200);
+    expect(res.body.results[0]).toMatchObject({ status: 'rejected', field });
+    expect(res.body.results[0].error).toContain(`${field}: must not contain U+0000 or a lone surrogate`);
+    expect(res.body.results[1].status).toBe('accepted');
+  });
+
+  it('rejects a billing customer id with U+0000 sent with the secret key, on every retry', async () => {
+    const bad = pageEvent({
+      type: 'track',
+      event: 'Payment Succeeded',
+      userId: 'buyer',
+      properties: { amount: 10, currency: 'USD', payment_id: 'pay_1', customer_id: `cus${NUL}` },
+    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await batch([bad, pageEvent({ anonymousId: 'g' })], h.site.secretKey);
+      expect(res.status).toBe(200);
+      expect(res.body.results[0]).toMatchObject({ status: 'rejected', field: 'properties.customer_id' });
+    }
+  });
+
+  it('keeps free text that holds a cut emoji, as a page title cut at a length limit does', async () => {
+    const title = `${'t'.repeat(10)}\ud83d`;
+    const res = await batch([pageEvent({ context: { page: { url: 'https://shop.example/', title } } })]);
+    expect(res.body.results[0].status).toBe('accepted');
+  });
+
+  it('refuses the single-event verbs with 400 naming the field', async () => {
+    const res = await h.post('/v1/identify', {
+      writeKey: h.site.siteKey,
+      ...pageEvent({ type: undefined, userId: HIGH }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_event', field: 'userId' });
+  });
+});
+
+describe('chat and search with U+0000 or a lone surrogate', () => {
+  const say = (post: Record<string, unknown>) =>
+    h.post('/v1/chat/messages', {
+      key: h.site.siteKey,
+      anonymousId: 'v1',
+      clientId: 'c1',
+      text: 'hi',
+      ...post,
+    });
+
+  it.each([
+    ['anonymousId', { anonymousId: 'v\u0000' }],
+    ['clientId', { clientId: 'c\ud800' }],
+    ['userId', { userId: 'u\udc00' }],
+    ['email', { email: 'a\u0000@example.com' }],
+  ])('refuses a chat message whose %s has one, naming it, and stores nothing', async (field, over) => {
+    const res = await say(over);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_message', field });
+    expect(await h.count('SELECT COUNT(*) FROM chat_messages')).toBe(0);
+  });
+
+  it('keeps a chat message with an odd address in its text, without taking the address as an identifier', async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await say({
+        clientId: `c${attempt}`,
+        text: `reach me at a\u0000b@example.com or x\ud800@example.com`,
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.message.text).toContain('example.com');
+    }
+    expect(await h.count("SELECT COUNT(*) FROM identities WHERE key LIKE 'e:%'")).toBe(0);
+    await dashboardReads();
+  });
+
+  it('refuses a profile search for U+0000 with 400 naming q', async () => {
+    const res = await h.api('/api/profiles?q=a%00b');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_query', field: 'q' });
+  });
+});
