@@ -13,7 +13,7 @@ import type { SiteCache } from '../ingest/sites.ts';
 import type { Writer } from '../ingest/writer.ts';
 import { billingFacts, billingProblem } from './events.ts';
 import { recordPayment } from './ledger.ts';
-import { type StripeFacts, stripeFacts } from './stripe.ts';
+import { readStripeEvent, type StripeFacts, stripeEnvelope } from './stripe.ts';
 import {
   markStripeEvent,
   matchProfile,
@@ -107,9 +107,9 @@ export function stripeRoutes(deps: StripeDeps): Hono {
       throw new ApiError(400, 'stripe_not_configured', 'this site has no Stripe webhook secret', 'siteKey');
     // The signature covers the exact bytes Stripe sent: verify the raw body, parse only after.
     const raw = Buffer.from(await c.req.arrayBuffer());
-    let event: Stripe.Event;
+    let signed: unknown;
     try {
-      event = Stripe.webhooks.constructEvent(
+      signed = Stripe.webhooks.constructEvent(
         raw,
         c.req.header('stripe-signature') ?? '',
         secret,
@@ -123,15 +123,18 @@ export function stripeRoutes(deps: StripeDeps): Hono {
         'Stripe-Signature',
       );
     }
+    // A signed event of a shape Touchpoint cannot use is acknowledged (Stripe would retry a 4xx or 5xx), with why.
+    const envelope = stripeEnvelope(signed);
+    if ('ignored' in envelope) return c.json({ received: true, ignored: true, reason: envelope.ignored });
+    const { event } = envelope;
     if (await seenStripeEvent(deps.db, siteId, event.id)) return c.json({ received: true, duplicate: true });
-    const facts = stripeFacts(
-      event as unknown as { type: string; created: number; data: { object: unknown } },
-    );
+    const reading = readStripeEvent(event);
     const now = Date.now();
-    if (!facts) {
+    if ('ignored' in reading) {
       await markStripeEvent(deps.db, siteId, event, now);
-      return c.json({ received: true, ignored: true });
+      return c.json({ received: true, ignored: true, reason: reading.ignored });
     }
+    const { facts } = reading;
     const money = billingFacts({
       ...stripeTrack(event.id, facts, facts.customerId),
       userId: 'x',
