@@ -21,6 +21,20 @@ export const LIMITS = {
   idLength: ID_LENGTH,
   /** Longest free-text string (event names, titles, URLs, property values are capped by eventBytes). */
   textLength: TEXT_LENGTH,
+  /** Deepest nesting of arrays and objects in a JSON body, checked before it is parsed. */
+  jsonDepth: 64,
+  /** Largest body of a chat request: a 4,000-character message in any script, with its URL and ids. */
+  chatBytes: 32 * 1024,
+  /** Largest body of a public form request. */
+  formBytes: 64 * 1024,
+  /** Largest body of /api/login and /api/setup, which anyone may call. */
+  loginBytes: 16 * 1024,
+  /** Largest body of the admin API: the biggest settings its schemas allow (500 blocked values) fit. */
+  adminBytes: 256 * 1024,
+  /** Earliest event time the collector takes once clock skew is corrected: 2000-01-01T00:00:00Z. */
+  earliestEventMs: 946_684_800_000,
+  /** How far past the time received an event may be dated (later ones are refused, earlier ones cut to it). */
+  futureEventMs: 86_400_000,
 } as const;
 
 /** Click ids the widget records on a touch, besides utm_* and ref. */
@@ -36,19 +50,35 @@ export const EVENTS = {
 export const STAGES = ['reach', 'lead', 'qualified', 'customer', 'retained', 'loyal'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** U+0000, or a UTF-16 surrogate without its pair: storage would keep something else, so keys stop matching. */
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Whether text is stored as itself: ids, names and identifiers must be (free text may hold a cut emoji). */
+export const isStorable = (s: string): boolean => !UNSTORABLE.test(s);
+const storable = /* @__PURE__ */ v.check(isStorable, 'must not contain U+0000 or a lone surrogate');
+
 const id = /* @__PURE__ */ v.pipe(
   v.string(),
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(ID_LENGTH),
+  storable,
 );
 const text = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH));
+/** An event's name (track `event`, page `name`): stored as a column the timeline reads. */
+const eventName = /* @__PURE__ */ v.pipe(v.string(), v.maxLength(TEXT_LENGTH), storable);
 const optText = /* @__PURE__ */ v.optional(v.nullable(text));
-/** ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. */
+/**
+ * ISO 8601 date-time; Segment libraries send it with or without milliseconds and with any offset. Years past
+ * 0000–9999 (RFC 3339's) are refused: correcting clock skew with them would leave the range of a Date.
+ */
 const isoTime = /* @__PURE__ */ v.pipe(
   v.string(),
   v.maxLength(64),
   v.check((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time'),
+  v.check((s) => {
+    const t = Date.parse(s);
+    return t >= -62_167_219_200_000 && t < 253_402_300_800_000;
+  }, 'must be a date-time in the years 0000 to 9999'),
 );
 const record = /* @__PURE__ */ v.record(v.string(), v.unknown());
 
@@ -123,8 +153,8 @@ export const EventSchema = /* @__PURE__ */ v.pipe(
     messageId: id,
     anonymousId: v.optional(v.nullable(id)),
     userId: v.optional(v.nullable(id)),
-    event: v.optional(text),
-    name: v.optional(v.nullable(text)),
+    event: v.optional(eventName),
+    name: v.optional(v.nullable(eventName)),
     category: v.optional(v.nullable(text)),
     previousId: v.optional(id),
     groupId: v.optional(id),
@@ -162,6 +192,8 @@ export interface EventResult {
   status: EventStatus;
   /** Why it was rejected, naming the field. */
   error?: string;
+  /** The field it was rejected for, when one is to blame. */
+  field?: string;
 }
 export interface IngestReply {
   results: EventResult[];
@@ -489,7 +521,7 @@ export interface ChatMessage {
 
 /** POST /v1/chat/messages (text/plain JSON, like /v1/batch, so no CORS preflight). */
 export const ChatPostSchema = /* @__PURE__ */ v.object({
-  key: v.pipe(v.string('key is required'), v.minLength(1, 'key is required')),
+  key: v.pipe(v.string('key is required'), v.minLength(1, 'key is required'), v.maxLength(ID_LENGTH)),
   anonymousId: id,
   /** Client-made id: a retry of the same message is stored once. */
   clientId: id,
@@ -500,7 +532,7 @@ export const ChatPostSchema = /* @__PURE__ */ v.object({
     v.maxLength(4000),
   ),
   /** An email the widget already knows for this visitor. */
-  email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254))),
+  email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254), storable)),
   userId: v.optional(v.nullable(id)),
   url: v.optional(text),
 });
@@ -551,7 +583,9 @@ export const AgentReplySchema = /* @__PURE__ */ v.object({
   ),
 });
 export const AssignSchema = /* @__PURE__ */ v.object({
-  userId: v.nullable(v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100))),
+  userId: v.nullable(
+    v.pipe(v.string('userId must be a string or null'), v.minLength(1), v.maxLength(100), storable),
+  ),
 });
 
 // ---- Billing (server API, Stripe ⇄ collector ⇄ dashboard) ----
@@ -577,6 +611,7 @@ const billingId = /* @__PURE__ */ v.pipe(
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(ID_LENGTH),
+  storable,
 );
 
 /**

@@ -9,6 +9,8 @@ import { chatPublicRoutes, chatSettingsRoutes } from './chat/routes.ts';
 import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
 import { formSubmissionCheck } from './forms/check.ts';
 import { formAdminRoutes, formPublicRoutes } from './forms/routes.ts';
+import { LIMITS } from '../wire.ts';
+import { limitBody } from './http/body.ts';
 import { ApiError, onError } from './http/errors.ts';
 import { staticRoutes } from './http/static.ts';
 import { ingestRoutes } from './ingest/routes.ts';
@@ -55,6 +57,12 @@ export function createApp(deps: AppDeps): Hono {
   // the store's change feed (one poller per process, stopped when the store closes) wakes the streams
   followChanges(hub, store.chat);
   const timing = deps.streams ?? DEFAULT_TIMING;
+  // Body limits run before any route reads a body (/v1 ingest and /v1/stripe set theirs in their routes).
+  app.use('/v1/chat/*', limitBody(LIMITS.chatBytes));
+  app.use('/v1/forms/*', limitBody(LIMITS.formBytes));
+  app.use('/api/login', limitBody(LIMITS.loginBytes));
+  app.use('/api/setup', limitBody(LIMITS.loginBytes));
+  app.use('/api/*', limitBody(LIMITS.adminBytes));
   app.route('/v1/stripe', stripeRoutes(store));
   app.route('/v1/forms', formPublicRoutes(store));
   app.route('/v1', chatPublicRoutes({ store, hub, timing }));

@@ -5,6 +5,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
 import {
+  isStorable,
   type MergeProposalsReply,
   PROFILE_SORTS,
   PROFILE_STATUSES,
@@ -127,8 +128,12 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       throw new ApiError(400, 'invalid_query', 'limit must be a whole number from 1 to 500', 'limit');
     }
+    const q = c.req.query('q')?.trim();
+    // the search index cannot take U+0000 (SQLite ends the match string there)
+    if (q && !isStorable(q))
+      throw new ApiError(400, 'invalid_query', 'q must not contain U+0000 or a lone surrogate', 'q');
     const reply: ProfilesReply = await profileStore.list({
-      q: c.req.query('q')?.trim() || undefined,
+      q: q || undefined,
       stage: oneOf(c.req.query('stage'), STAGES, 'stage'),
       status: oneOf(c.req.query('status'), PROFILE_STATUSES, 'status'),
       channel: c.req.query('channel')?.trim().slice(0, 100) || undefined,

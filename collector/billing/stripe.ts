@@ -1,7 +1,9 @@
 // Stripe webhook events as Touchpoint billing facts: which billing event (if any) an event is, its ids, amount
 // (as a major-unit decimal, like the API takes) and the hints that match it to a profile. Pure; handles the
 // object shapes of both older API versions (invoice.charge, charge.invoice) and newer ones (invoice.payments).
-import { BILLING_EVENTS } from '../../wire.ts';
+// Never throws: a shape it cannot use (a signed event from a future API version included) is ignored with a reason.
+import { BILLING_EVENTS, isStorable, LIMITS, type WireEvent } from '../../wire.ts';
+import { billingProblem } from './events.ts';
 import { stripeToMajor } from './money.ts';
 
 /** Stripe event types the webhook handles; any other type is acknowledged and ignored. */
@@ -35,12 +37,22 @@ export interface StripeFacts {
 }
 
 type Obj = Record<string, unknown>;
-const str = (x: unknown): string | null => (typeof x === 'string' && x.trim() ? x.trim() : null);
+/** Text Touchpoint can store as itself, trimmed, at most `max` long; anything else counts as absent. */
+const str = (x: unknown, max = 1000): string | null =>
+  typeof x === 'string' && x.trim() && x.length <= max && isStorable(x) ? x.trim() : null;
 /** An expandable field: an id, or the expanded object's id. */
 const idOf = (x: unknown): string | null =>
-  str(x) ?? (x && typeof x === 'object' ? str((x as Obj).id) : null);
+  str(x, LIMITS.idLength) ?? (x && typeof x === 'object' ? str((x as Obj).id, LIMITS.idLength) : null);
 const obj = (x: unknown): Obj => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : {});
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** What every delivery is recorded by: the event's id, type and creation time (seconds). */
+export interface StripeEnvelope {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: unknown };
+}
 
 function money(amount: unknown, currency: unknown): Obj {
   const a = num(amount);
@@ -58,7 +70,8 @@ function hintOf(o: Obj): string | null {
 
 /** An invoice's payment: invoice.payment_intent / invoice.charge (older API) or invoice.payments (2025+). */
 function invoicePayment(inv: Obj): string | null {
-  const listed = (obj(inv.payments).data as unknown[] | undefined)?.map((p) => obj(obj(p).payment));
+  const data = obj(inv.payments).data;
+  const listed = Array.isArray(data) ? data.map((p) => obj(obj(p).payment)) : null;
   return (
     idOf(inv.payment_intent) ??
     idOf(inv.charge) ??
@@ -67,7 +80,7 @@ function invoicePayment(inv: Obj): string | null {
 }
 
 function chargeMethod(ch: Obj): string | null {
-  const type = str(obj(ch.payment_method_details).type);
+  const type = str(obj(ch.payment_method_details).type, 100);
   if (!type) return null;
   if (/bank|sepa|bacs|becs|ach|acss/.test(type)) return 'bank_transfer';
   if (/wallet|paypal|link|cashapp|alipay|wechat|amazon|revolut/.test(type)) return 'wallet';
@@ -75,17 +88,45 @@ function chargeMethod(ch: Obj): string | null {
 }
 
 /** The billing facts of a Stripe event, or null for a type (or object) it does not handle. */
-export function stripeFacts(event: {
-  type: string;
-  created: number;
-  data: { object: unknown };
-}): StripeFacts | null {
-  const o = obj(event.data.object);
+export function stripeFacts(event: Pick<StripeEnvelope, 'type' | 'created' | 'data'>): StripeFacts | null {
+  const reading = stripeReading(event);
+  return 'facts' in reading ? reading.facts : null;
+}
+
+/**
+ * The billing facts of a Stripe event, or why it is ignored: a type Touchpoint does not use, an object without
+ * the id it needs, a time outside 2000-01-01 … now + a day, or facts that would not make a valid billing event.
+ */
+export function stripeReading(
+  event: Pick<StripeEnvelope, 'type' | 'created' | 'data'>,
+  now = Date.now(),
+): { facts: StripeFacts } | { ignored: string } {
+  if (!(STRIPE_EVENT_TYPES as readonly string[]).includes(event.type))
+    return { ignored: `Touchpoint does not use ${event.type} events` };
+  const data = event.data?.object;
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    return { ignored: 'data.object: not an object' };
   const at = event.created * 1000;
+  if (!(at >= LIMITS.earliestEventMs && at <= now + LIMITS.futureEventMs))
+    return { ignored: 'created is not a time between 2000-01-01 and now' };
+  const facts = factsOf(event.type, data as Obj, at);
+  if (!facts) return { ignored: 'data.object: its id (data.object.id) is missing' };
+  // The facts become a track event sent with the secret key: refuse here what ingest would refuse there.
+  const track = {
+    type: 'track',
+    event: facts.event,
+    properties: { ...facts.properties, ...(facts.customerId ? { customer_id: facts.customerId } : {}) },
+  } as WireEvent;
+  const problem = billingProblem(track, true);
+  if (problem) return { ignored: `data.object does not make a valid billing event: ${problem}` };
+  return { facts };
+}
+
+function factsOf(type: string, o: Obj, at: number): StripeFacts | null {
   const base = { at, hint: hintOf(o) };
   const compact = (p: Obj) =>
     Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined));
-  switch (event.type) {
+  switch (type) {
     case 'invoice.created':
     case 'invoice.finalized':
     case 'invoice.paid':
@@ -94,13 +135,13 @@ export function stripeFacts(event: {
       const id = idOf(o.id);
       if (!id) return null;
       const customerId = idOf(o.customer);
-      const paid = event.type === 'invoice.paid';
+      const paid = type === 'invoice.paid';
       const name =
-        event.type === 'invoice.paid'
+        type === 'invoice.paid'
           ? BILLING_EVENTS.invoicePaid
-          : event.type === 'invoice.payment_failed'
+          : type === 'invoice.payment_failed'
             ? BILLING_EVENTS.paymentFailed
-            : event.type === 'invoice.voided'
+            : type === 'invoice.voided'
               ? BILLING_EVENTS.invoiceVoided
               : BILLING_EVENTS.invoiceCreated;
       // A zero invoice (a trial) is no payment: it only tells who the customer is.
@@ -116,7 +157,7 @@ export function stripeFacts(event: {
           invoice_id: free ? null : id,
           payment_id: free ? null : invoicePayment(o),
           status: str(o.status),
-          stripe_event: event.type,
+          stripe_event: type,
         }),
       };
     }
@@ -125,12 +166,12 @@ export function stripeFacts(event: {
     case 'charge.refunded': {
       const id = idOf(o.id);
       if (!id) return null;
-      const refunded = event.type === 'charge.refunded';
+      const refunded = type === 'charge.refunded';
       return {
         ...base,
         event: refunded
           ? BILLING_EVENTS.refundIssued
-          : event.type === 'charge.failed'
+          : type === 'charge.failed'
             ? BILLING_EVENTS.paymentFailed
             : BILLING_EVENTS.paymentSucceeded,
         customerId: idOf(o.customer),
@@ -143,7 +184,7 @@ export function stripeFacts(event: {
           method: chargeMethod(o),
           charge_id: id,
           failure: str(o.failure_message),
-          stripe_event: event.type,
+          stripe_event: type,
         }),
       };
     }
@@ -163,7 +204,7 @@ export function stripeFacts(event: {
           invoice_id: paid ? idOf(o.invoice) : null,
           method: paid && types.length === 1 ? (str(types[0]) === 'card' ? 'card' : str(types[0])) : null,
           checkout_session: id,
-          stripe_event: event.type,
+          stripe_event: type,
         }),
       };
     }
@@ -176,7 +217,7 @@ export function stripeFacts(event: {
         event: CUSTOMER_EVENT,
         customerId: id,
         email: str(o.email),
-        properties: compact({ billing_name: str(o.name), stripe_event: event.type }),
+        properties: compact({ billing_name: str(o.name), stripe_event: type }),
       };
     }
     default:

@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import { EventSchema, type WireEvent } from '../../wire.ts';
 import { type BillingFacts, billingFacts, billingProblem } from './events.ts';
-import { STRIPE_EVENT_TYPES, type StripeFacts, stripeFacts } from './stripe.ts';
+import { STRIPE_EVENT_TYPES, type StripeFacts, stripeReading } from './stripe.ts';
 
 /** A track event before its owner (user id or anonymous id) is known; unmatched money keeps these waiting. */
 export interface OwnerlessTrack {
@@ -101,8 +101,9 @@ export function readStripeEvent(event: unknown): StripeDelivery | null {
   let facts: StripeFacts | null;
   let track: OwnerlessTrack;
   try {
-    facts = stripeFacts({ type, created, data: { object: data.object } });
-    if (!facts) return ignored(`data.object: a ${type} without the ids the collector needs`);
+    const reading = stripeReading({ type, created, data: { object: data.object } });
+    if ('ignored' in reading) return ignored(reading.ignored);
+    facts = reading.facts;
     track = stripeTrack(id, facts, facts.customerId);
   } catch (err) {
     // A shape stripe.ts does not expect yet: acknowledged and kept findable rather than retried forever.

@@ -11,16 +11,14 @@ import {
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
 import type { ConversationUpdate, Store } from '../store/types.ts';
+import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
 import { type Hub, INBOX_TOPIC } from './hub.ts';
 import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
-async function body<T extends v.GenericSchema>(c: { req: { json(): Promise<unknown> } }, schema: T) {
-  const raw = await c.req.json().catch(() => {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  });
-  const r = v.safeParse(schema, raw);
+async function body<T extends v.GenericSchema>(c: { req: { text(): Promise<string> } }, schema: T) {
+  const r = v.safeParse(schema, await readJson(c.req));
   if (r.success) return r.output as v.InferOutput<T>;
   const { field, message } = describeIssues(r.issues);
   throw new ApiError(400, 'invalid_body', message, field);

@@ -9,9 +9,11 @@ import {
   type ChatSettings,
   ChatSettingsSchema,
   EventSchema,
+  isStorable,
   type WidgetSettings,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
@@ -45,16 +47,6 @@ function parse<T extends v.GenericSchema>(schema: T, body: unknown, code: string
   throw new ApiError(400, code, message, field);
 }
 
-async function jsonBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.length > 64 * 1024) throw new ApiError(413, 'too_large', 'the request body is larger than 64 KB');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-}
-
 /** Mounted at /v1. */
 export function chatPublicRoutes(deps: ChatDeps): Hono {
   const { store, hub } = deps;
@@ -74,9 +66,10 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 
   /** A visitor message: stored, answered by the auto-reply, and put on the timeline as a `Chat Message`. */
   app.post('/chat/messages', async function visitorMessage(c) {
-    const post = parse(ChatPostSchema, await jsonBody(c), 'invalid_message');
+    const post = parse(ChatPostSchema, await readJson(c.req), 'invalid_message');
     const site = await siteForKey(sites, post.key, c.req.header('origin'));
-    const typed = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
+    const found = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
+    const typed = found && isStorable(found) ? found : undefined; // it becomes an identity key
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
     const added = await chats.addMessage(site.id, post.anonymousId, {
       author: 'visitor',
@@ -162,10 +155,7 @@ export function chatSettingsRoutes(store: Store): Hono<AuthVars> {
   });
   app.get('/', async (c) => c.json({ chat: await store.chat.settings(c.req.param('siteId')!) }));
   app.put('/', async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-    });
-    const chat = parse(ChatSettingsSchema, body, 'invalid_settings');
+    const chat = parse(ChatSettingsSchema, await readJson(c.req), 'invalid_settings');
     await store.chat.setSettings(c.req.param('siteId')!, chat);
     return c.json({ chat });
   });

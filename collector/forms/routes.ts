@@ -4,16 +4,14 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { type FormDefinition, FormInputSchema } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { describeIssues } from '../ingest/routes.ts';
 import type { Store } from '../store/types.ts';
 
-async function readForm(c: { req: { json(): Promise<unknown> } }) {
-  const body = await c.req.json().catch(() => {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  });
-  const parsed = v.safeParse(FormInputSchema, body);
+async function readForm(c: { req: { text(): Promise<string> } }) {
+  const parsed = v.safeParse(FormInputSchema, await readJson(c.req));
   if (!parsed.success) {
     const { field, message } = describeIssues(parsed.issues);
     throw new ApiError(400, 'invalid_form', message, field);

@@ -66,7 +66,7 @@ export function normalisePhone(value: unknown): string | null {
   return /^\+[1-9]\d{7,14}$/.test(s) ? s : null;
 }
 
-const BILLING_KEYS = [
+export const BILLING_KEYS = [
   'stripe_customer_id',
   'stripeCustomerId',
   'customerId',

@@ -1,5 +1,6 @@
 // Turns one validated wire event into the row the writer stores: corrected time, timeline key, identifiers.
-import type { WireEvent } from '../../wire.ts';
+import { isStorable, LIMITS, type WireEvent } from '../../wire.ts';
+import { BILLING_KEYS } from '../identity/identifiers.ts';
 
 export interface PreparedEvent {
   messageId: string;
@@ -20,23 +21,74 @@ export interface PreparedEvent {
   proof?: 'secret' | 'hmac' | 'webhook' | null;
 }
 
+type Times = Pick<WireEvent, 'timestamp' | 'originalTimestamp' | 'sentAt'>;
+
 /**
  * Segment's rule: when the sender tells both when it made the event (originalTimestamp) and when it sent it
  * (sentAt), the gap is trusted and the sender's clock is not: ts = receivedAt − (sentAt − originalTimestamp).
  * An explicit `timestamp` (a server library stating when something happened) is taken as given.
- * Nothing is dated in the future.
+ * Also names the field the time comes from (null: the time received).
  */
-export function correctedTime(
-  e: Pick<WireEvent, 'timestamp' | 'originalTimestamp' | 'sentAt'>,
-  receivedAt: number,
-): number {
-  let ts: number;
-  if (e.timestamp) ts = Date.parse(e.timestamp);
-  else if (e.originalTimestamp && e.sentAt)
-    ts = receivedAt - (Date.parse(e.sentAt) - Date.parse(e.originalTimestamp));
-  else if (e.originalTimestamp) ts = Date.parse(e.originalTimestamp);
-  else ts = receivedAt;
-  return Number.isFinite(ts) ? Math.min(ts, receivedAt) : receivedAt;
+function statedTime(e: Times, receivedAt: number): { ts: number; field: keyof Times | null } {
+  if (e.timestamp) return { ts: Date.parse(e.timestamp), field: 'timestamp' };
+  if (e.originalTimestamp && e.sentAt)
+    return {
+      ts: receivedAt - (Date.parse(e.sentAt) - Date.parse(e.originalTimestamp)),
+      field: 'originalTimestamp',
+    };
+  if (e.originalTimestamp) return { ts: Date.parse(e.originalTimestamp), field: 'originalTimestamp' };
+  return { ts: receivedAt, field: null };
+}
+
+/**
+ * Why the event's corrected time is refused ("field: message"): before LIMITS.earliestEventMs (2000-01-01) or
+ * more than LIMITS.futureEventMs (a day) after it was received. Null when it is fine.
+ */
+export function timeProblem(e: Times, receivedAt: number): { field: string; message: string } | null {
+  const { ts, field } = statedTime(e, receivedAt);
+  if (!field) return null;
+  const dates = field === 'originalTimestamp' && e.sentAt ? 'corrected by sentAt, dates' : 'dates';
+  if (!(ts >= LIMITS.earliestEventMs))
+    return { field, message: `${field}: ${dates} the event before 2000-01-01` };
+  if (ts > receivedAt + LIMITS.futureEventMs)
+    return { field, message: `${field}: ${dates} the event more than a day after it was received` };
+  return null;
+}
+
+/** Where an event states identifiers in free-form records (identity/identifiers.ts reads them as keys). */
+const IDENTIFIER_KEYS = ['email', ...BILLING_KEYS];
+
+/**
+ * Why an identifier the event states in its traits or properties is refused ("field: message"): the wire schema
+ * checks ids, but an email or billing customer id in a record becomes an identity key too, so it must be stored
+ * as itself. Null when it is fine.
+ */
+export function identifierProblem(e: WireEvent): { field: string; message: string } | null {
+  const fields = e.properties?.fields;
+  const records: [string, unknown][] = [
+    ['traits', e.traits],
+    ['context.traits', e.context?.traits],
+    ['properties', e.properties],
+    ['properties.fields', fields],
+  ];
+  for (const [path, record] of records) {
+    if (!record || typeof record !== 'object') continue;
+    for (const key of IDENTIFIER_KEYS) {
+      const value = (record as Record<string, unknown>)[key];
+      if (typeof value === 'string' && !isStorable(value))
+        return {
+          field: `${path}.${key}`,
+          message: `${path}.${key}: must not contain U+0000 or a lone surrogate`,
+        };
+    }
+  }
+  return null;
+}
+
+/** The event's time in ms, corrected for clock skew. Nothing is dated in the future, and it is always a valid Date. */
+export function correctedTime(e: Times, receivedAt: number): number {
+  const { ts } = statedTime(e, receivedAt);
+  return Number.isFinite(ts) && Math.abs(ts) <= 8.64e15 ? Math.min(ts, receivedAt) : receivedAt;
 }
 
 export function prepareEvent(e: WireEvent, body: string, receivedAt: number): PreparedEvent {

@@ -2,7 +2,6 @@
 // the group-commit writer, and answers with a result per event.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import * as v from 'valibot';
 import {
@@ -14,9 +13,10 @@ import {
   type WireEvent,
 } from '../../wire.ts';
 import { billingProblem } from '../billing/events.ts';
+import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
-import { type PreparedEvent, prepareEvent } from './prepare.ts';
+import { identifierProblem, type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
 import type { EventStore, SiteAccess, SiteStore } from '../store/types.ts';
 
 export interface IngestDeps {
@@ -26,20 +26,7 @@ export interface IngestDeps {
   vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
 }
 
-/** "path.to.field: message" for the first problem valibot found. */
-export function describeIssues(issues: v.BaseIssue<unknown>[]): { field?: string; message: string } {
-  const issue = issues[0];
-  const field = issue.path?.map((p) => String(p.key)).join('.');
-  return { field: field || undefined, message: field ? `${field}: ${issue.message}` : issue.message };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the request body is not valid JSON');
-  }
-}
+export { describeIssues };
 
 function basicAuthUser(header: string | undefined): string | null {
   if (!header?.startsWith('Basic ')) return null;
@@ -110,7 +97,8 @@ function requestFacts(c: { req: { header(name: string): string | undefined } }):
   return { userAgent: c.req.header('user-agent'), acceptLanguage: c.req.header('accept-language') };
 }
 
-type Checked = { ok: true; event: PreparedEvent } | { ok: false; error: string; messageId?: string };
+type Checked =
+  { ok: true; event: PreparedEvent } | { ok: false; error: string; field?: string; messageId?: string };
 
 function checkEvent(
   input: unknown,
@@ -137,8 +125,13 @@ function checkEvent(
   }
   candidate = enrich(candidate, facts); // after the size check: what the sender sent is what is measured
   const parsed = v.safeParse(EventSchema, candidate);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.issues).message, messageId };
+  if (!parsed.success) {
+    const { field, message } = describeIssues(parsed.issues);
+    return { ok: false, error: message, field, messageId };
+  }
   const event = parsed.output as WireEvent;
+  const problem = timeProblem(event, receivedAt) ?? identifierProblem(event);
+  if (problem) return { ok: false, error: problem.message, field: problem.field, messageId };
   // Store exactly what was validated (trimmed ids included), without the key.
   const { writeKey: _key, ...stored } = event as WireEvent & { writeKey?: unknown };
   return { ok: true, event: prepareEvent(event, JSON.stringify(stored), receivedAt) };
@@ -156,19 +149,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       maxAge: 86400,
     }),
   );
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: LIMITS.requestBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'too_large',
-          `the request body is larger than ${LIMITS.requestBytes / 1024} KB`,
-        );
-      },
-    }),
-  );
+  app.use('*', limitBody(LIMITS.requestBytes));
 
   async function readBody(c: { req: { text(): Promise<string> } }): Promise<Record<string, unknown>> {
     const body = parseJson(await c.req.text());
@@ -183,13 +164,15 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     for (let i = 0; i < checked.length; i++) {
       const x = checked[i];
       const error = x.ok && billingProblem(x.event.raw, access.secret);
-      if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+      if (x.ok && error)
+        checked[i] = { ok: false, error, field: error.split(':')[0], messageId: x.event.messageId };
     }
     if (deps.vet)
       for (let i = 0; i < checked.length; i++) {
         const x = checked[i];
         const error = x.ok && (await deps.vet(access.site.id, x.event.raw));
-        if (x.ok && error) checked[i] = { ok: false, error, messageId: x.event.messageId };
+        if (x.ok && error)
+          checked[i] = { ok: false, error, field: error.split(':')[0], messageId: x.event.messageId };
       }
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
     for (const e of good) e.proof = proofOf(access, e.raw);
@@ -203,6 +186,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
             ...(x.messageId ? { messageId: x.messageId } : {}),
             status: 'rejected' as const,
             error: x.error,
+            ...(x.field ? { field: x.field } : {}),
           },
     );
   }
@@ -248,7 +232,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
       }
       const checked = checkEvent({ ...body, type }, {}, receivedAt, requestFacts(c));
-      if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error);
+      if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error, checked.field);
       const billing = billingProblem(checked.event.raw, access.secret);
       if (billing) throw new ApiError(400, 'invalid_event', billing, billing.split(':')[0]);
       const results = await store(access, [checked]);
