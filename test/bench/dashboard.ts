@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createApp } from '../../collector/app.ts';
 import { emptyProfile } from '../../collector/identity/profile.ts';
 import { encodeCursor } from '../../collector/store/libsql/profiles.ts';
+import { createClient } from '@libsql/client';
 import { openStore } from '../../collector/store/open.ts';
 import { STAGES } from '../../wire.ts';
 
@@ -20,8 +21,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tp-bench-dash-'));
 // BENCH_DB=path keeps the generated database there and reuses it on the next run (for trying query plans).
 const keep = process.env.BENCH_DB;
 const reuse = !!keep && existsSync(keep);
-const store = await openStore({ url: `file:${keep ?? join(dir, 'bench.db')}`, commitDelayMs: 2 });
-const db = store.client;
+const storeUrl = `file:${keep ?? join(dir, 'bench.db')}`;
+const store = await openStore({ url: storeUrl, commitDelayMs: 2 });
+const db = createClient({ url: storeUrl });
 const site = reuse
   ? { id: String((await db.execute('SELECT id FROM sites LIMIT 1')).rows[0].id) }
   : (await store.sites.create('Bench', ['https://shop.example'])).site;

@@ -135,18 +135,21 @@ async function scenario(label: string, url: string, processes: number): Promise<
   await store.close();
   const urls = await Promise.all(Array.from({ length: processes }, () => startCollector(url)));
   const result = await load(urls, site.siteKey);
-  for (const c of children.splice(0)) c.kill('SIGTERM');
+  // Drained and gone before the database is read (or its server stopped).
+  await Promise.all(
+    children.splice(0).map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM')))),
+  );
   // Every 2xx must be committed: count what is stored.
-  const check = await openStore({ url });
+  const check = createClient({ url });
   const stored = Number(
     (
-      await check.client.execute({
+      await check.execute({
         sql: 'SELECT COUNT(*) AS n FROM events WHERE site_id = ?',
         args: [site.id],
       })
     ).rows[0].n,
   );
-  await check.close();
+  check.close();
   console.log(
     `${label.padEnd(46)} ${Math.round(result.perSecond).toString().padStart(7)} events/s  p99 ${String(result.p99).padStart(4)} ms  ` +
       `(${result.non2xx} non-2xx, ${result.errors} errors, ${stored - result.events >= 0 ? 'every 2xx stored' : `MISSING ${result.events - stored}`})`,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PreparedEvent, prepareEvent } from '../../collector/ingest/prepare.ts';
+import { createClient } from '@libsql/client';
 import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
 
@@ -15,13 +16,14 @@ const IN_FLIGHT = 4;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-stitch-'));
+const storeUrl = `file:${join(dir, 'stitch.db')}`;
 const store = await openStore({
-  url: `file:${join(dir, 'stitch.db')}`,
+  url: storeUrl,
   commitDelayMs: 2,
   commitMaxEvents: 2000,
   queueLimit: 1_000_000,
 });
-const db = store.client;
+const db = createClient({ url: storeUrl });
 const { site } = await store.sites.create('Bench', ['https://shop.example']);
 const writer = store.events;
 

@@ -186,7 +186,8 @@ describe('payments ledger, any order', () => {
       const { recordPayment } = await import('../../collector/store/libsql/ledger.ts');
       const dir = mkdtempSync(join(tmpdir(), 'tp-ledger-'));
       const store = await openStore({ url: `file:${join(dir, 'l.db')}` });
-      const db = store.client;
+      const { createClient } = await import('@libsql/client');
+      const db = createClient({ url: `file:${join(dir, 'l.db')}` });
       const kinds = ['invoiced', 'paid', 'failed', 'refunded', 'void'] as const;
       const arbFact = fc.record({
         ts: fc.integer({ min: 0, max: 5 }),
@@ -264,6 +265,7 @@ describe('payments ledger, any order', () => {
           { numRuns: 300 },
         );
       } finally {
+        db.close();
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client as Db } from '@libsql/client';
+import { type Client as Db, createClient } from '@libsql/client';
 import { attribution, attributionFromProfiles } from '../../collector/store/libsql/attribution.ts';
 import { listProfiles } from '../../collector/store/libsql/profiles.ts';
 import { type OpenedStore, openStore } from '../../collector/store/open.ts';
@@ -23,7 +23,7 @@ let store: OpenedStore;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tp-rollups-'));
   store = await openStore({ url: `file:${join(dir, 'r.db')}` });
-  db = store.client;
+  db = createClient({ url: `file:${join(dir, 'r.db')}` });
   for (const id of SITES) {
     await db.execute({
       sql: 'INSERT INTO sites (id, name, site_key, secret_hash, created_at) VALUES (?, ?, ?, ?, 0)',
@@ -32,6 +32,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  db.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });

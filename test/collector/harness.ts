@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@libsql/client';
+import { type Client, createClient } from '@libsql/client';
 import { createApp } from '../../collector/app.ts';
 import { type OpenedStore, openStore } from '../../collector/store/open.ts';
 
@@ -28,7 +28,8 @@ export async function harness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-route-'));
   const url = `file:${join(dir, 'test.db')}`;
   const store = await openStore({ url, queueLimit: 10_000 });
-  const db = store.client;
+  // A connection of the test's own, for reading (and, in a few tests, tampering with) what was stored.
+  const db = createClient({ url, timeout: 5_000 } as Parameters<typeof createClient>[0]);
   const app = createApp({ store, distDir: join(dir, 'dist') });
   const { site, secretKey } = await store.sites.create('Shop', [ORIGIN]);
   const { token } = await store.accounts.createToken('tests');
@@ -71,6 +72,7 @@ export async function harness(): Promise<Harness> {
       ),
     count: async (sql, args = []) => Number((await db.execute({ sql, args })).rows[0][0]),
     async close() {
+      db.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

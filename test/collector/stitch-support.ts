@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Client as Db } from '@libsql/client';
+import { type Client as Db, createClient } from '@libsql/client';
 import { prepareEvent } from '../../collector/ingest/prepare.ts';
 import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
@@ -98,10 +98,12 @@ export function toWire(g: Gen, i: number, at: number): WireEvent {
 
 export async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), 'tp-order-'));
-  const store = await openStore({ url: `file:${join(dir, 'o.db')}`, queueLimit: 100_000 });
+  const url = `file:${join(dir, 'o.db')}`;
+  const store = await openStore({ url, queueLimit: 100_000 });
+  const db = createClient({ url });
   const { site } = await store.sites.create('Shop', ['https://shop.example']);
   return {
-    db: store.client,
+    db,
     store,
     site,
     async send(events: WireEvent[]) {
@@ -111,6 +113,7 @@ export async function fresh() {
       );
     },
     async close() {
+      db.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

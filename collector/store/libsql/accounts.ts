@@ -1,5 +1,5 @@
 // All SQL for users, login sessions, API tokens and setup links, and the row ↔ object mapping.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import { hashPassword, newId, newSecret, sha256, verifyPassword } from '../../admin/secrets.ts';
 import type { AccountStore, User } from '../types.ts';
 import type { WriteFn } from './writer.ts';

@@ -2,7 +2,7 @@
 // reference, payment, Stripe customer or email finds its profile, and the two writes that send money to a
 // profile (a Stripe delivery, attaching an unmatched payment). Each of those is one write job: whatever happens
 // to the process, a delivery is either all on disk (event, profile, ledger, processed id) or not at all.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import {
   type OwnerlessTrack,
   ownedTrack,

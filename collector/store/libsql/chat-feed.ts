@@ -3,7 +3,7 @@
 // through any collector sharing the database wakes the streams of all of them. Changes committed through this
 // process are told at once and skipped when the poll sees them. SSE streams never read on a timer: they sleep
 // until the feed wakes them, so the reads do not grow with the number of open streams.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import type { InboxChange } from '../../../wire.ts';
 import type { ChatChange } from '../types.ts';
 

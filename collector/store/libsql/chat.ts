@@ -2,7 +2,7 @@
 // the row ↔ wire mapping. Chat settings are read on every widget load, so they are cached per process and
 // dropped when any process changes them (store_versions). Every message and conversation change writes one
 // inbox_changes row in the same write; the change feed (chat-feed.ts) tells the streams about it.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import * as v from 'valibot';
 import {
   type ChatAuthor,

@@ -1,8 +1,10 @@
-// Opens a libSQL client: an embedded file (WAL) or a libSQL server by ws://, http:// or libsql:// URL.
+// Opens the store's connection: an embedded file (WAL, through native.ts) or a libSQL server by ws://, http://
+// or libsql:// URL (through @libsql/client).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
+import { openNative } from './native.ts';
 
 /** What the store uses of a libSQL connection: reads, the writer's transactions, close. */
 export type Db = Pick<Client, 'execute' | 'transaction' | 'close'>;
@@ -14,16 +16,15 @@ export function filePath(url: string): string | null {
   return path && path !== ':memory:' ? path : null;
 }
 
-export async function openClient(url: string, authToken?: string): Promise<Client> {
+export async function openClient(url: string, authToken?: string): Promise<Db> {
   const path = filePath(url);
-  if (path) mkdirSync(dirname(path), { recursive: true });
-  // A lock held by another process is waited for by the writer with asynchronous backoff; the driver's own
-  // busy wait is synchronous and would stall the event loop, so it is kept to a few milliseconds.
-  const client = createClient({ url, authToken, timeout: 3 } as Parameters<typeof createClient>[0]);
-  if (url.startsWith('file:')) {
-    // WAL lets reads run beside the writer; the mode is stored in the file. synchronous stays FULL (the
-    // default): an acknowledged write is on disk, and group commit pays the fsync once per group.
-    await client.execute('PRAGMA journal_mode=WAL');
+  if (path) {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = openNative(path);
+    // WAL lets reads run beside the writer; the mode is stored in the file.
+    await db.execute('PRAGMA journal_mode=WAL');
+    return db;
   }
-  return client;
+  // A server (or an in-memory database): the client's own connections.
+  return createClient({ url, authToken, timeout: 3 } as Parameters<typeof createClient>[0]);
 }

@@ -1,6 +1,6 @@
 // All SQL for lead forms, and the row ↔ FormDefinition mapping. Ingest checks form submissions against their
 // form on every event, so forms are cached per process and dropped when any process changes one.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import type { FormDefinition, FormInput } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
 import type { FormStore, StoredForm } from '../types.ts';

@@ -1,7 +1,7 @@
 // A marketer's hand on the identity graph: merge two profiles, revoke a link (unmerge), answer a merge
 // proposal, set a stage. Each runs in one write transaction and replays the clusters it touches, so the
 // profiles come out exactly as the remaining links say.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import { type MergeProposal, STAGES, type Stage } from '../../../wire.ts';
 import { lifecycle, type ProfileState } from '../../identity/profile.ts';
 import { referralEvidence } from '../../identity/referrals.ts';

@@ -1,5 +1,5 @@
 // The libSQL store: every area's SQL over one client, and the one writer that all of its writes go through.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { Store, WriteOutcome } from '../types.ts';
 import { createAccountStore } from './accounts.ts';

@@ -1,6 +1,6 @@
 // Applies the numbered migrations through the writer, after snapshotting a file database that needs them.
 import { existsSync } from 'node:fs';
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import { MIGRATIONS } from '../migrations/index.ts';
 import { filePath } from './client.ts';
 import type { WriteFn } from './writer.ts';

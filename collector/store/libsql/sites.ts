@@ -1,6 +1,6 @@
 // All SQL for sites, and the in-process cache of sites by key that ingest reads on every request. The cache is
 // dropped whenever any process changes a site (store_versions), so a change applies everywhere within a poll.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import { newId, newSecret, sha256 } from '../../admin/secrets.ts';
 import type { Site, SiteAccess, SiteStore } from '../types.ts';
 import { bumpVersion, type VersionWatch } from './versions.ts';

@@ -1,6 +1,6 @@
 // Cross-process cache invalidation: a version row per cached kind, bumped in the writing transaction and
 // polled by each process with one small query, so a change made through any collector applies in all of them.
-import type { Client } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import type { Exec } from './writer.ts';
 
 export type CacheName = 'sites' | 'chat' | 'forms';

@@ -3,7 +3,8 @@
 // is committed together: each job in a savepoint of one transaction, so one failing job rolls back alone while
 // the rest share one fsync. Another process holding the lock is waited for with asynchronous backoff, never a
 // synchronous busy wait.
-import type { Client, Transaction } from '@libsql/client';
+import type { Transaction } from '@libsql/client';
+import type { Db as Client } from './client.ts';
 import { StoreBusy, StoreClosed, StoreOverloaded } from '../errors.ts';
 
 export type Exec = Pick<Transaction, 'execute'>;
