@@ -1,5 +1,6 @@
 // Request bodies: the size limit applied before a body is read, and the one JSON reader (nesting depth checked
 // before JSON.parse, schema errors as a 400 that names the field).
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
 import { LIMITS } from '../../wire.ts';
@@ -19,15 +20,23 @@ const sizeOf = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024
  * chunked body at the limit; either way the rest of the body is still on the wire, so the reply says
  * `Connection: close` and a keep-alive client opens a new connection for its next request.
  */
-export function limitBody(maxSize: number) {
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new ApiError(413, 'too_large', `the request body is larger than ${sizeOf(maxSize)}`, undefined, {
-        Connection: 'close',
-      });
-    },
-  });
+export function limitBody(maxSize: number): MiddlewareHandler {
+  const tooLarge = () => {
+    throw new ApiError(413, 'too_large', `the request body is larger than ${sizeOf(maxSize)}`, undefined, {
+      Connection: 'close',
+    });
+  };
+  const streamed = bodyLimit({ maxSize, onError: tooLarge });
+  return async function limitBody(c, next) {
+    // A declared length is checked as it is: the HTTP parser never delivers more than it, and the body is then
+    // read by the server's direct path rather than through a counting web stream (a quarter of ingest's cost).
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && /^\d+$/.test(declared) && !c.req.header('transfer-encoding')) {
+      if (Number(declared) > maxSize) tooLarge();
+      return next();
+    }
+    return streamed(c, next);
+  };
 }
 
 /** Whether JSON text nests `[` and `{` (outside strings) deeper than `limit`: JSON.parse and every recursive walk after it would pay for it. */

@@ -1,6 +1,8 @@
 // The store thread: opens the libSQL store here, so SQLite's synchronous work (statements, triggers, the fsync of
 // every commit) never blocks the thread that answers HTTP, and answers the main thread's calls.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { WireEvent } from '../../../wire.ts';
+import type { PreparedEvent } from '../../ingest/prepare.ts';
 import { openClient } from '../libsql/client.ts';
 import { createLibsqlStore, type LibsqlStoreOptions } from '../libsql/index.ts';
 import type { CacheName } from '../libsql/versions.ts';
@@ -26,6 +28,8 @@ try {
         post({ id: call.id, ok: true, value: null });
         return;
       }
+      if (call.area === 'events' && call.method === 'submit')
+        for (const e of call.args[1] as PreparedEvent[]) e.raw = JSON.parse(e.body) as WireEvent;
       const owner = (call.area === null ? target : target[call.area]) as Record<string, unknown>;
       const fn = owner?.[call.method];
       if (typeof fn !== 'function') throw new Error(`the store has no ${call.area ?? ''}.${call.method}`);

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { StoreClosed } from '../errors.ts';
 import type { LibsqlStoreOptions } from '../libsql/index.ts';
 import type { CacheName } from '../libsql/versions.ts';
+import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { ChatChange, Store } from '../types.ts';
 import { type Call, type Reply, receiveError, type SentError } from './protocol.ts';
 
@@ -92,6 +93,11 @@ export async function openThreadStore(options: LibsqlStoreOptions & { authToken?
               chatListeners.add(listener);
               return () => chatListeners.delete(listener);
             };
+          if (name === 'events' && method === 'submit')
+            // The parsed event is its body text again: send the text alone, the store thread parses it (it has
+            // the idle time; cloning the object here cost this thread more than the parse costs that one).
+            return (siteId: string, events: PreparedEvent[]) =>
+              call(name, method, [siteId, events.map(({ raw: _raw, ...rest }) => rest)]);
           const kind = CACHED[`${name}.${method}`];
           return (...args: unknown[]) =>
             kind
