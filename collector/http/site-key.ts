@@ -1,15 +1,15 @@
 // The widget's public reads (forms, chat, widget settings): the site by its public key, the request's Origin
 // checked against the site's origins, and CORS for every origin some site allows.
-import { cors } from 'hono/cors';
+import { siteCors } from './cors.ts';
 import type { Site, SiteStore } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
 export function widgetCors(sites: Pick<SiteStore, 'anyAllows'>) {
-  return cors({
-    origin: async (origin) => ((await sites.anyAllows(origin.toLowerCase())) ? origin : null),
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Content-Type', 'Last-Event-ID'],
-    maxAge: 86400,
+  return siteCors({
+    allows: (origin) => sites.anyAllows(origin),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    headers: ['Content-Type', 'Last-Event-ID'],
+    maxAgeSeconds: 86400,
   });
 }
 

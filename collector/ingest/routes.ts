@@ -2,7 +2,6 @@
 // the group-commit writer, and answers with a result per event.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import * as v from 'valibot';
 import {
   BatchEnvelopeSchema,
@@ -14,6 +13,7 @@ import {
 } from '../../wire.ts';
 import { billingProblem } from '../billing/events.ts';
 import { describeIssues, limitBody, parseJson } from '../http/body.ts';
+import { siteCors } from '../http/cors.ts';
 import { ApiError } from '../http/errors.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { identifierProblem, type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
@@ -142,11 +142,11 @@ export function ingestRoutes(deps: IngestDeps): Hono {
 
   app.use(
     '*',
-    cors({
-      origin: async (origin) => ((await deps.sites.anyAllows(origin.toLowerCase())) ? origin : null),
-      allowMethods: ['POST', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'Authorization'],
-      maxAge: 86400,
+    siteCors({
+      allows: (origin) => deps.sites.anyAllows(origin),
+      methods: ['POST', 'OPTIONS'],
+      headers: ['Content-Type', 'Authorization'],
+      maxAgeSeconds: 86400,
     }),
   );
   app.use('*', limitBody(LIMITS.requestBytes));
