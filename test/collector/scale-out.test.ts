@@ -1,5 +1,6 @@
 // Several machines: two collector processes share one libSQL server (sqld). Events sent to both end on one
-// consistent set of profiles, and a setting changed through one applies in the other within a second.
+// consistent set of profiles, a chat message posted through one reaches an agent streaming from the other, and
+// a setting changed through one applies in the other within a second.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,64 @@ describe('two collectors on one sqld', { timeout: 60_000 }, () => {
       );
       expect(new Set(list.body.profiles.map((p: { email: string }) => p.email)).size).toBe(visitors);
     }
+  });
+
+  it('streams a chat message posted through one collector to an agent on the other', async () => {
+    const enabled = await api(a, `/api/sites/${site.id}/chat`, {
+      method: 'PUT',
+      body: JSON.stringify({ enabled: true, autoReply: '' }),
+    });
+    expect(enabled.status).toBe(200);
+    // the agent's inbox stream, served by b
+    const abort = new AbortController();
+    const stream = await fetch(`${b}/api/inbox/stream`, {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const until = async (pattern: RegExp, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(text) && Date.now() < deadline) {
+        const next = await Promise.race([
+          reader.read(),
+          new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now())),
+        ]);
+        if (!next || next.done) break;
+        text += next.value;
+      }
+      return pattern.test(text);
+    };
+    expect(await until(/event: ready/, 5000)).toBe(true);
+    // the visitor's first message, posted through a (the widget's origin is allowed there within a second)
+    const posted = Date.now();
+    let status = 0;
+    while (status !== 201 && status !== 200 && Date.now() - posted < 2000) {
+      const res = await fetch(`${a}/v1/chat/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain', Origin: 'https://shop.example' },
+        body: JSON.stringify({
+          key: site.siteKey,
+          anonymousId: 'anon-chat-across',
+          clientId: 'c-across-1',
+          text: 'Hello from collector A',
+        }),
+      });
+      status = res.status;
+      if (status >= 300) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([200, 201]).toContain(status);
+    expect(await until(/event: conversation[\s\S]*anon-chat-across/, 2000)).toBe(true);
+    expect(Date.now() - posted).toBeLessThan(2000);
+    abort.abort();
+    // and the agent reads the message itself from b
+    const inbox = await api(b, `/api/inbox?siteId=${site.id}`);
+    const conversation = inbox.body.conversations.find(
+      (x: { anonymousId: string }) => x.anonymousId === 'anon-chat-across',
+    );
+    const thread = await api(b, `/api/inbox/${conversation.id}`);
+    expect(thread.body.messages[0]).toMatchObject({ author: 'visitor', text: 'Hello from collector A' });
   });
 
   it('applies a setting changed through one collector in the other within a second', async () => {
