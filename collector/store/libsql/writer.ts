@@ -60,6 +60,11 @@ interface Job {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Retries of a lock another process holds back off up to this (a commit takes a few milliseconds). */
+const MOST_WAIT_MS = 4;
+/** After seeing another process write, each commit is followed by a pause of TURN_MS for this long. */
+const CONTENDED_MS = 1000;
+const TURN_MS = 2;
 
 export function isBusy(err: unknown): boolean {
   const e = err as { code?: string; rawCode?: number; message?: string } | null;
@@ -88,9 +93,15 @@ export function createWriter<E, O>(
   const stats: WriterStats = { commits: 0, events: 0, jobs: 0, busy: 0 };
   const giveUp = options.busyGiveUpMs ?? 30_000;
 
+  /** When another process last held the lock: while it writes too, commits leave it a turn. */
+  let contendedAt = -Infinity;
+
   function schedule() {
     if (running || timer || (groups.length === 0 && jobs.length === 0)) return;
-    if (queuedEvents >= options.maxEvents || options.delayMs === 0 || jobs.length > 0) {
+    if (Date.now() - contendedAt < CONTENDED_MS) {
+      // Taking the lock again at once would starve the other process, whose retries land while it is held.
+      timer = setTimeout(run, TURN_MS);
+    } else if (queuedEvents >= options.maxEvents || options.delayMs === 0 || jobs.length > 0) {
       timer = setImmediate(run);
     } else {
       timer = setTimeout(run, options.delayMs);
@@ -136,9 +147,10 @@ export function createWriter<E, O>(
       } catch (err) {
         if (!isBusy(err)) throw err;
         stats.busy++;
+        contendedAt = Date.now();
         if (Date.now() - started > giveUp) throw new StoreBusy();
         await sleep(wait * (0.5 + Math.random()));
-        wait = Math.min(wait * 2, 50);
+        wait = Math.min(wait * 2, MOST_WAIT_MS);
       }
     }
   }
