@@ -172,6 +172,10 @@ export function resolveGraph(
   const uf = new UnionFind();
   const users = new Map<string, Set<string>>();
   const verified = new Map<string, boolean>();
+  /** Verified user ids and emails: a claim of one never joins it to another component. */
+  const vouched = new Set(
+    nodes.filter((n) => n.verified && (n.key.startsWith('u:') || n.key.startsWith('e:'))).map((n) => n.key),
+  );
   for (const n of nodes) {
     uf.find(n.key);
     const u = userOf(n.key);
@@ -197,6 +201,12 @@ export function resolveGraph(
         );
         continue;
       }
+      const claimed = !l.verified && (vouched.has(l.a) ? l.a : vouched.has(l.b) ? l.b : null);
+      if (claimed) {
+        status.set(l.id, 'proposal');
+        reason.set(l.id, `${claimed.slice(2)} is verified: a claim of it that no proof backs does not merge`);
+        continue;
+      }
       if (!l.verified && verified.get(ra) && verified.get(rb)) {
         status.set(l.id, 'proposal');
         reason.set(l.id, 'a claimed identifier would join two profiles that each hold a verified id');
@@ -210,6 +220,13 @@ export function resolveGraph(
       verified.set(root, !!(verified.get(ra) || verified.get(rb)));
     }
   }
+
+  // A proposal is only due while it would join two profiles that are still apart.
+  for (const l of inPlay)
+    if (status.get(l.id) === 'proposal' && uf.find(l.a) === uf.find(l.b)) {
+      status.set(l.id, 'active');
+      reason.delete(l.id);
+    }
 
   const group = (f: UnionFind) => {
     const by = new Map<string, string[]>();

@@ -175,7 +175,13 @@ export function eventIdentity(e: WireEvent, proof: Proof, settings: IdentitySett
     ids.push({ key, kind, verified });
   }
   const fallback = e.userId ? `u:${e.userId}` : `a:${e.anonymousId}`;
-  const owner = ids.find((i) => i.kind === 'user' || i.kind === 'anonymous')?.key ?? fallback;
+  // The event belongs to its user id only when the site vouches for it; a claimed user id stays with the
+  // browser that claimed it, so a claim of someone else's login never lands on their timeline.
+  const owner =
+    ids.find((i) => i.kind === 'user' && i.verified)?.key ??
+    ids.find((i) => i.kind === 'anonymous')?.key ??
+    ids.find((i) => i.kind === 'user')?.key ??
+    fallback;
   if (ids[0]?.key !== owner) {
     const at = ids.findIndex((i) => i.key === owner);
     if (at > 0) ids.unshift(...ids.splice(at, 1));

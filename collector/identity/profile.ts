@@ -22,6 +22,8 @@ export interface Stated {
   value: string;
   at: number;
   messageId: string;
+  /** Stated by a sender the site vouches for (the secret key, or a signed identify). */
+  verified?: boolean;
 }
 
 export interface Evidence {
@@ -210,12 +212,14 @@ export function fold(
     }
   }
   if (raw.userId && keys.has(`u:${raw.userId}`)) p.userId = { value: raw.userId, ...at };
-  const name = eventName(raw);
-  if (name) p.name = { value: name, ...at };
+  // A trait a verified sender stated is never overwritten by a claim; within the same kind the latest wins.
+  const vouched = e.identity.ids.some((i) => i.verified);
+  const state = (value: string | null | undefined, was: Stated | null): Stated | null =>
+    value && (vouched || !was?.verified) ? { value, ...at, ...(vouched ? { verified: true } : {}) } : was;
   const phone = eventPhone(raw);
-  if (phone) p.phone = { value: phone, ...at };
-  const company = eventCompany(raw);
-  if (company) p.company = { value: company, ...at };
+  p.name = state(eventName(raw), p.name);
+  p.phone = state(phone, p.phone);
+  p.company = state(eventCompany(raw), p.company);
 
   for (const t of eventTouches(raw, e.ts, e.messageId, settings)) {
     if (p.touchIds.includes(t.messageId)) continue;

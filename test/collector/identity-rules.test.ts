@@ -66,14 +66,23 @@ describe('identifiers', () => {
       { 'u:u1': true, 'e:ada@acme.com': true },
     ],
     ['identify with an HMAC: only the user id verified', 'hmac', { 'u:u1': true, 'e:ada@acme.com': false }],
-    ['identify from the page: everything claimed', null, { 'u:u1': false, 'e:ada@acme.com': false }],
+    [
+      'identify from the page: everything claimed, and the event stays with its browser',
+      null,
+      { 'u:u1': false, 'e:ada@acme.com': false },
+    ],
     [
       'track sent with the secret key: verified too',
       'secret',
       { 'u:u1': true, 'e:ada@acme.com': true },
       'track',
     ],
-    ['track with an HMAC: claimed', 'hmac', { 'u:u1': false, 'e:ada@acme.com': false }, 'track'],
+    [
+      'track with an HMAC: claimed, and the event stays with its browser',
+      'hmac',
+      { 'u:u1': false, 'e:ada@acme.com': false },
+      'track',
+    ],
   ] as const)('%s', (_name, proof, want, type: string = 'identify') => {
     const e = {
       type,
@@ -85,8 +94,16 @@ describe('identifiers', () => {
       traits: { email: 'Ada@Acme.com', phone: '+442079460958', stripe_customer_id: 'cus_1' },
     } as WireEvent;
     const id = eventIdentity(e, proof, settings);
-    expect(id.owner).toBe('u:u1');
-    expect(id.ids.map((i) => i.key)).toEqual(['u:u1', 'a:A', 'e:ada@acme.com', 'p:+442079460958', 'b:cus_1']);
+    // A user id owns the event only when it is verified; a claimed one leaves it with the browser.
+    const owner = want['u:u1'] ? 'u:u1' : 'a:A';
+    expect(id.owner).toBe(owner);
+    expect(id.ids.map((i) => i.key)).toEqual([
+      owner,
+      owner === 'u:u1' ? 'a:A' : 'u:u1',
+      'e:ada@acme.com',
+      'p:+442079460958',
+      'b:cus_1',
+    ]);
     for (const [k, v] of Object.entries(want)) expect(id.ids.find((i) => i.key === k)?.verified).toBe(v);
   });
 });
@@ -152,8 +169,9 @@ describe('identity graph rules', () => {
       name: 'shared inbox: a claimed email joining two verified people becomes a proposal',
       nodes: [['e:ann@acme.com', true], ['e:bob@acme.com', true], 'a:A', 'a:B', 'e:family@acme.com'],
       links: [
-        ['a:A', 'e:ann@acme.com', 1],
-        ['a:B', 'e:bob@acme.com', 2],
+        // each person's own browser, linked by their site's server (verified)
+        ['a:A', 'e:ann@acme.com', 1, true],
+        ['a:B', 'e:bob@acme.com', 2, true],
         ['a:A', 'e:family@acme.com', 3],
         ['a:B', 'e:family@acme.com', 4],
       ],
@@ -162,6 +180,50 @@ describe('identity graph rules', () => {
         ['a:B', 'e:bob@acme.com'],
       ],
       statuses: ['active', 'active', 'active', 'proposal'],
+    },
+    {
+      name: 'hijack: a browser claiming a verified user id stays its own profile, as a proposal',
+      nodes: [['u:cust-ada-7', true], 'a:ada', 'a:mallory', 'e:mallory@evil.test'],
+      links: [
+        ['a:ada', 'u:cust-ada-7', 1, true],
+        ['a:mallory', 'u:cust-ada-7', 2],
+        ['a:mallory', 'e:mallory@evil.test', 2],
+      ],
+      profiles: [
+        ['a:ada', 'u:cust-ada-7'],
+        ['a:mallory', 'e:mallory@evil.test'],
+      ],
+      statuses: ['active', 'proposal', 'active'],
+    },
+    {
+      name: 'a claimed form email that a server verified for someone else does not merge into them',
+      nodes: [['e:ada@acme.com', true], 'u:ada', 'a:stranger'],
+      links: [
+        ['u:ada', 'e:ada@acme.com', 1, true],
+        ['a:stranger', 'e:ada@acme.com', 2],
+      ],
+      profiles: [['e:ada@acme.com', 'u:ada'], ['a:stranger']],
+      statuses: ['active', 'proposal'],
+    },
+    {
+      name: 'a claim of a verified id is no proposal once a proven link already joined the two',
+      nodes: [['u:u1', true], 'a:A'],
+      links: [
+        ['a:A', 'u:u1', 5],
+        ['a:A', 'u:u1', 1, true],
+      ],
+      profiles: [['a:A', 'u:u1']],
+      statuses: ['active', 'active'],
+    },
+    {
+      name: 'a claim that came before the proof is no proposal once the proof joins the two',
+      nodes: [['u:u1', true], 'a:A'],
+      links: [
+        ['a:A', 'u:u1', 1],
+        ['a:A', 'u:u1', 5, true],
+      ],
+      profiles: [['a:A', 'u:u1']],
+      statuses: ['active', 'active'],
     },
     {
       name: 'an identifier joining more than 3 people in 30 days is quarantined and links nothing',
@@ -186,7 +248,9 @@ describe('identity graph rules', () => {
     },
   ])('$name', ({ nodes, links, profiles, statuses }) => {
     const ns = nodes.map((n) => (Array.isArray(n) ? node(n[0] as string, n[1] as boolean) : node(n)));
-    const ls = links.map(([a, b, ts]) => link(a as string, b as string, ts as number));
+    const ls = links.map(([a, b, ts, verified]) =>
+      link(a as string, b as string, ts as number, { verified: verified === true }),
+    );
     const r = resolveGraph(ns, ls, G);
     expect(sorted(r.profiles)).toEqual(sorted(profiles));
     expect(ls.map((l) => r.status.get(l.id))).toEqual(statuses);

@@ -1,0 +1,113 @@
+// Verified identifiers over HTTP: once the site's server (secret key) or a signed identify vouches for a user
+// id or email, a browser's unproven claim of it neither merges into that customer nor writes on their profile;
+// it is shown as a merge proposal instead.
+import { createHmac } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Harness, harness, ORIGIN } from './harness.ts';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await harness();
+});
+afterEach(() => h.close());
+
+let n = 0;
+const ts = () => new Date(Date.now() - 60_000 + n * 1000).toISOString();
+const server = (event: object) =>
+  h.post('/v1/batch', {
+    writeKey: h.site.secretKey,
+    batch: [{ messageId: `srv-${++n}`, timestamp: ts(), ...event }],
+  });
+const browser = (event: object) =>
+  h.post(
+    '/v1/batch',
+    { writeKey: h.site.siteKey, batch: [{ messageId: `web-${++n}`, timestamp: ts(), ...event }] },
+    { Origin: ORIGIN },
+  );
+const profileOf = async (q: string) => {
+  const list = await h.api(`/api/profiles?q=${encodeURIComponent(q)}`);
+  return list.body.profiles as { id: string; email: string | null; name: string | null }[];
+};
+
+describe('verified identifiers', () => {
+  it('a browser claiming a verified customer stays its own profile, and a proposal is shown', async () => {
+    await server({ type: 'identify', userId: 'cust-ada-7', traits: { name: 'Ada', email: 'ada@acme.com' } });
+    await browser({ type: 'page', anonymousId: 'anon-ada', userId: 'cust-ada-7', name: 'Home' });
+    await server({ type: 'identify', userId: 'cust-ada-7', anonymousId: 'anon-ada' }); // her own browser
+    // Mallory, from a fresh browser, with the public key and no proof
+    const forged = await browser({
+      type: 'identify',
+      anonymousId: 'anon-mallory',
+      userId: 'cust-ada-7',
+      traits: { name: 'Mallory', email: 'mallory@evil.test' },
+    });
+    expect(forged.status).toBe(200);
+    await browser({
+      type: 'track',
+      event: 'Forged Event',
+      anonymousId: 'anon-mallory',
+      userId: 'cust-ada-7',
+    });
+
+    const [ada] = await profileOf('ada@acme.com');
+    const detail = await h.api(`/api/profiles/${ada.id}`);
+    expect(detail.body.profile).toMatchObject({ email: 'ada@acme.com', name: 'Ada' });
+    const events = detail.body.timeline.map((t: { event: string | null; anonymousId: string | null }) => t);
+    expect(events.some((t: { anonymousId: string | null }) => t.anonymousId === 'anon-mallory')).toBe(false);
+
+    const [mallory] = await profileOf('mallory@evil.test');
+    expect(mallory.id).not.toBe(ada.id);
+    expect(mallory.name).toBe('Mallory');
+    const proposals = await h.api('/api/merge-proposals');
+    expect(proposals.body.proposals).toHaveLength(1);
+    expect([...proposals.body.proposals[0].profileIds].sort()).toEqual([ada.id, mallory.id].sort());
+    expect(proposals.body.proposals[0].link.reason).toMatch(/cust-ada-7 is verified/);
+  });
+
+  it('a signed identify (userHash) from the page is proof: the browser joins the customer', async () => {
+    // the site's identity secret, as `site add` prints it for the site's server
+    const identitySecret = (await h.store.sites.byId(h.site.id))!.identitySecret;
+    await server({ type: 'identify', userId: 'cust-bo-1', traits: { name: 'Bo', email: 'bo@acme.com' } });
+    const userHash = createHmac('sha256', identitySecret).update('cust-bo-1').digest('hex');
+    await browser({
+      type: 'identify',
+      anonymousId: 'anon-bo-laptop',
+      userId: 'cust-bo-1',
+      context: { userHash },
+    });
+    const profiles = await profileOf('bo@acme.com');
+    expect(profiles).toHaveLength(1);
+    const detail = await h.api(`/api/profiles/${profiles[0].id}`);
+    expect(
+      detail.body.timeline.some((t: { anonymousId: string | null }) => t.anonymousId === 'anon-bo-laptop'),
+    ).toBe(true);
+    expect((await h.api('/api/merge-proposals')).body.proposals).toHaveLength(0);
+  });
+
+  it('claimed traits never overwrite verified ones, even once a marketer accepts the merge', async () => {
+    await server({
+      type: 'identify',
+      userId: 'cust-cy',
+      traits: { name: 'Cy Verified', email: 'cy@acme.com' },
+    });
+    await browser({
+      type: 'identify',
+      anonymousId: 'anon-cy',
+      userId: 'cust-cy',
+      traits: { name: 'Claimed Cy' },
+    });
+    const proposal = (await h.api('/api/merge-proposals')).body.proposals[0];
+    const answered = await h.api(`/api/merge-proposals/${proposal.id}`, {
+      method: 'POST',
+      body: JSON.stringify({ accept: true }),
+    });
+    expect(answered.status).toBe(200);
+    const profiles = await profileOf('cy@acme.com');
+    expect(profiles).toHaveLength(1);
+    expect(profiles[0].name).toBe('Cy Verified');
+    const detail = await h.api(`/api/profiles/${profiles[0].id}`);
+    expect(
+      detail.body.timeline.some((t: { anonymousId: string | null }) => t.anonymousId === 'anon-cy'),
+    ).toBe(true);
+  });
+});
