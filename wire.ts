@@ -803,6 +803,11 @@ export interface SiteRuleSettings {
     blockedValues: string[];
     /** An identifier joining more profiles than this is quarantined as shared. */
     sharedLimit: number;
+    /**
+     * Refuse, per event, an identify that carries a user id without proof (the secret key, or a `userHash`
+     * made by the site's server), instead of keeping it as a claim.
+     */
+    requireVerifiedIdentify: boolean;
   };
 }
 

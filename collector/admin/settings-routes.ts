@@ -70,6 +70,7 @@ const SettingsSchema = v.object({
         ),
       ),
       sharedLimit: v.optional(whole('sharedLimit', 1, 1000)),
+      requireVerifiedIdentify: v.optional(v.boolean('requireVerifiedIdentify must be true or false')),
     }),
   ),
 });
@@ -155,13 +156,17 @@ function ruleSettings(site: Site): SiteSettingsReply {
     : [];
   const settings: SiteRuleSettings = {
     score: { ...applied.score, forms: { ...applied.score.forms } },
-    identity: { blockedValues: extra, sharedLimit: applied.sharedLimit },
+    identity: {
+      blockedValues: extra,
+      sharedLimit: applied.sharedLimit,
+      requireVerifiedIdentify: applied.requireVerifiedIdentify,
+    },
   };
   return {
     settings,
     defaults: {
       score: { ...DEFAULT_SCORE, forms: { ...DEFAULT_SCORE.forms } },
-      identity: { blockedValues: [], sharedLimit: DEFAULT_SHARED_LIMIT },
+      identity: { blockedValues: [], sharedLimit: DEFAULT_SHARED_LIMIT, requireVerifiedIdentify: false },
       builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
     },
   };
@@ -222,6 +227,8 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
       const identity = { ...record(stored.identity) };
       if (body.identity.blockedValues) identity.blockedValues = [...new Set(body.identity.blockedValues)];
       if (body.identity.sharedLimit !== undefined) identity.sharedLimit = body.identity.sharedLimit;
+      if (body.identity.requireVerifiedIdentify !== undefined)
+        identity.requireVerifiedIdentify = body.identity.requireVerifiedIdentify;
       stored.identity = identity;
     }
     await store.sites.setSettings(site.id, stored);

@@ -11,6 +11,8 @@ export interface IdentitySettings {
   /** An identifier joining more than this many components within `sharedWindowDays` is quarantined as shared. */
   sharedLimit: number;
   sharedWindowDays: number;
+  /** An identify carrying a user id without proof is refused (per event) instead of kept as a claim. */
+  requireVerifiedIdentify: boolean;
   /** Lead score weights and the `qualified` threshold. */
   score: ScoreSettings;
 }
@@ -124,6 +126,7 @@ export function identitySettings(origins: string[], settings: unknown): Identity
     ownDomains: [...new Set([...hosts, ...DEFAULT_OWN_DOMAINS, ...strings(id.ownDomains)])],
     sharedLimit: num(id.sharedLimit, 3, 1),
     sharedWindowDays: num(id.sharedWindowDays, 30, 1),
+    requireVerifiedIdentify: id.requireVerifiedIdentify === true,
     score: {
       threshold: num(sc.threshold, DEFAULT_SCORE.threshold, 1),
       pricingView: num(sc.pricingView, DEFAULT_SCORE.pricingView),

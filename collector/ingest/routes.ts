@@ -88,6 +88,14 @@ export function proofOf(access: SiteAccess, e: WireEvent): 'secret' | 'hmac' | n
   return got.length === want.length && timingSafeEqual(got, want) ? 'hmac' : null;
 }
 
+/** A site that requires verified identify refuses an identify whose user id comes without proof. */
+function identifyProblem(access: SiteAccess, e: WireEvent, proof: PreparedEvent['proof']): string | null {
+  if (e.type !== 'identify' || !e.userId || proof) return null;
+  const identity = access.site.settings.identity as { requireVerifiedIdentify?: unknown } | undefined;
+  if (identity?.requireVerifiedIdentify !== true) return null;
+  return "context.userHash: this site takes an identify with a user id only with proof: a userHash made by the site's server (HMAC-SHA256 of the user id with the site's identity secret)";
+}
+
 /**
  * A browser's own headers describe the visitor (tp.js leaves userAgent and locale to them); a server library's
  * describe the server, so requests without an Origin header give nothing.
@@ -181,8 +189,14 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         if (x.ok && error)
           checked[i] = { ok: false, error, field: error.split(':')[0], messageId: x.event.messageId };
       }
+    for (let i = 0; i < checked.length; i++) {
+      const x = checked[i];
+      if (!x.ok) continue;
+      x.event.proof = proofOf(access, x.event.raw);
+      const error = identifyProblem(access, x.event.raw, x.event.proof);
+      if (error) checked[i] = { ok: false, error, field: 'context.userHash', messageId: x.event.messageId };
+    }
     const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
-    for (const e of good) e.proof = proofOf(access, e.raw);
     const outcomes = await deps.events.submit(access.site.id, good);
     let g = 0;
     return checked.map((x, index) =>
@@ -244,6 +258,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       if (!checked.ok) throw new ApiError(400, 'invalid_event', checked.error, checked.field);
       const billing = billingProblem(checked.event.raw, access.secret);
       if (billing) throw new ApiError(400, 'invalid_event', billing, billing.split(':')[0]);
+      const unproven = identifyProblem(access, checked.event.raw, proofOf(access, checked.event.raw));
+      if (unproven) throw new ApiError(400, 'invalid_event', unproven, 'context.userHash');
       const results = await store(access, [checked]);
       return c.json({ results } satisfies IngestReply, 200);
     });

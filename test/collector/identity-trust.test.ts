@@ -111,3 +111,56 @@ describe('verified identifiers', () => {
     ).toBe(true);
   });
 });
+
+describe('the site setting "require verified identify"', () => {
+  it('refuses, per event, an identify with a user id that comes without proof, and keeps the rest', async () => {
+    const saved = await h.api(`/api/sites/${h.site.id}/settings`, {
+      method: 'PUT',
+      body: JSON.stringify({ identity: { requireVerifiedIdentify: true } }),
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.body.settings.identity.requireVerifiedIdentify).toBe(true);
+    expect(saved.body.defaults.identity.requireVerifiedIdentify).toBe(false);
+    const identitySecret = (await h.store.sites.byId(h.site.id))!.identitySecret;
+    const userHash = createHmac('sha256', identitySecret).update('cust-di').digest('hex');
+    const reply = await h.post(
+      '/v1/batch',
+      {
+        writeKey: h.site.siteKey,
+        batch: [
+          { type: 'page', messageId: 'rv-1', anonymousId: 'anon-rv', name: 'Home' },
+          { type: 'identify', messageId: 'rv-2', anonymousId: 'anon-rv', userId: 'cust-di' },
+          {
+            type: 'identify',
+            messageId: 'rv-3',
+            anonymousId: 'anon-rv',
+            userId: 'cust-di',
+            context: { userHash },
+          },
+          { type: 'identify', messageId: 'rv-4', anonymousId: 'anon-rv', traits: { email: 'di@acme.com' } },
+        ],
+      },
+      { Origin: ORIGIN },
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.body.results.map((r: { status: string }) => r.status)).toEqual([
+      'accepted',
+      'rejected',
+      'accepted',
+      'accepted',
+    ]);
+    expect(reply.body.results[1]).toMatchObject({ field: 'context.userHash' });
+    expect(reply.body.results[1].error).toMatch(/userHash/);
+    // the single-event verb refuses the request as a whole, naming the field
+    const single = await h.post(
+      '/v1/identify',
+      { writeKey: h.site.siteKey, messageId: 'rv-5', anonymousId: 'anon-x', userId: 'cust-x' },
+      { Origin: ORIGIN },
+    );
+    expect(single.status).toBe(400);
+    expect(single.body.error).toMatchObject({ field: 'context.userHash' });
+    // the site's server, with the secret key, needs no hash
+    expect((await server({ type: 'identify', userId: 'cust-srv' })).body.results[0].status).toBe('accepted');
+    expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id IN ('rv-2', 'rv-5')")).toBe(0);
+  });
+});

@@ -80,7 +80,7 @@ describe('lifecycle and identity rules', () => {
         chat: 15,
         forms: { demo: 40, trial: 40, contact: 25, newsletter: 5, default: 20 },
       },
-      identity: { blockedValues: [], sharedLimit: 3 },
+      identity: { blockedValues: [], sharedLimit: 3, requireVerifiedIdentify: false },
     });
     expect(got.body.defaults.builtInBlockedValues).toContain('anonymous');
 
@@ -97,6 +97,7 @@ describe('lifecycle and identity rules', () => {
     expect(put.body.settings.identity).toEqual({
       blockedValues: ['guest', 'test@example.com'],
       sharedLimit: 5,
+      requireVerifiedIdentify: false,
     });
     const row = await h.db.execute({ sql: 'SELECT settings FROM sites WHERE id = ?', args: [h.site.id] });
     expect(JSON.parse(String(row.rows[0].settings))).toEqual({
