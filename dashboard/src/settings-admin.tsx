@@ -12,7 +12,7 @@ import { toApiError, useRequest } from './use-request.ts';
 function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const run = <T,>(call: () => Promise<T>, done: (reply: T) => void) => {
+  const run = <T,>(call: () => Promise<T>, done: (reply: T) => void, failed?: () => void) => {
     setBusy(true);
     setError(null);
     call().then(
@@ -23,6 +23,7 @@ function useAction() {
       (err) => {
         setBusy(false);
         setError(toApiError(err));
+        failed?.();
       },
     );
   };
@@ -550,7 +551,10 @@ export function IdentityRules({ site }: { site: SiteSummary }) {
   if (rules.status === 'error') return <ErrorNotice error={rules.error} retry={retry} />;
   if (rules.status === 'loading' || !current) return <Loading label="Loading identity rules…" />;
   const blocked = current.settings.identity.blockedValues;
-  const save = (identity: { blockedValues?: string[]; sharedLimit?: number }, done?: () => void) =>
+  const save = (
+    identity: { blockedValues?: string[]; sharedLimit?: number; requireVerifiedIdentify?: boolean },
+    done?: () => void,
+  ) =>
     action.run(
       () => settingsApi.saveRules(site.id, { identity }),
       (reply) => {
@@ -674,6 +678,35 @@ export function IdentityRules({ site }: { site: SiteSummary }) {
           ) : null}
         </div>
       </form>
+      <section class="card" aria-labelledby="verified-title">
+        <h2 id="verified-title">Verified identify</h2>
+        <p class="muted">
+          A user id your server sends (secret key) or signs (a <code>userHash</code> in the page's identify)
+          is verified: a browser that only claims it keeps a profile of its own and shows as a merge proposal.
+          Turn this on when every identify on {site.name} that carries a user id is signed: an unsigned one is
+          then refused instead of kept as a claim.
+        </p>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={current.settings.identity.requireVerifiedIdentify}
+            disabled={action.busy}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              const before = current;
+              const identity = { ...current.settings.identity, requireVerifiedIdentify: on };
+              // Shown at once; the saved reply replaces it, or the previous value on an error.
+              setCurrent({ ...current, settings: { ...current.settings, identity } });
+              action.run(
+                () => settingsApi.saveRules(site.id, { identity: { requireVerifiedIdentify: on } }),
+                (reply) => setCurrent(reply),
+                () => setCurrent(before),
+              );
+            }}
+          />
+          Require a signed identify for user ids
+        </label>
+      </section>
       {removing ? (
         <ConfirmDialog
           title="Unblock a value"

@@ -185,8 +185,20 @@ describe('dashboard settings', () => {
     await page.getByLabel('Profiles one identifier may join').fill('4');
     await page.getByRole('button', { name: 'Save limit' }).click();
     await page.getByText('Saved', { exact: true }).waitFor();
-    expect((await rules()).settings.identity).toEqual({ blockedValues: ['shared-login'], sharedLimit: 4 });
+    expect((await rules()).settings.identity).toEqual({
+      blockedValues: ['shared-login'],
+      sharedLimit: 4,
+      requireVerifiedIdentify: false,
+    });
+    // Verified identify: turned on, it is saved; turned off again, too.
+    const requireSigned = page.getByLabel('Require a signed identify for user ids');
+    expect(await requireSigned.isChecked()).toBe(false);
+    await requireSigned.check();
+    await expect.poll(async () => (await rules()).settings.identity.requireVerifiedIdentify).toBe(true);
+    expect(await requireSigned.isChecked()).toBe(true);
     await shootBoth(page, 'dashboard-settings-identity');
+    await requireSigned.uncheck();
+    await expect.poll(async () => (await rules()).settings.identity.requireVerifiedIdentify).toBe(false);
 
     // Team: add a user, then remove them after confirming; you cannot remove yourself.
     await sections.getByRole('link', { name: 'Team' }).click();
