@@ -33,6 +33,29 @@ function paramsOf(p: URLSearchParams): Record<string, string> {
   return out;
 }
 
+interface ParsedUrl {
+  path: string;
+  search: string;
+  params: Record<string, string>;
+}
+/** Page URLs recently parsed: the events of a batch (and of busy pages) mostly share one, and parsing is per event. */
+const parsed = new Map<string, ParsedUrl | null>();
+
+function pageUrl(url: string): ParsedUrl | null {
+  let hit = parsed.get(url);
+  if (hit === undefined) {
+    try {
+      const u = new URL(url);
+      hit = { path: u.pathname, search: u.search, params: u.search ? paramsOf(u.searchParams) : {} };
+    } catch {
+      hit = null;
+    }
+    if (parsed.size >= 1_000) parsed.clear();
+    parsed.set(url, hit);
+  }
+  return hit;
+}
+
 /** What the request itself says about the sender; given only for requests from a browser (with an Origin). */
 export interface RequestFacts {
   userAgent?: string;
@@ -58,17 +81,14 @@ export function enrich(e: Obj, facts: RequestFacts = {}): Obj {
   const context: Obj = { ...e.context };
   const page = isObj(context.page) ? { ...context.page } : undefined;
   if (page && typeof page.url === 'string') {
-    let u: URL | undefined;
-    try {
-      u = new URL(page.url);
-    } catch {}
+    const u = pageUrl(page.url);
     if (u) {
-      page.path ??= u.pathname;
+      page.path ??= u.path;
       page.search ??= u.search;
     }
     context.page = page;
     if (context.campaign === undefined && u?.search) {
-      const { campaign, ...rest } = paramsOf(u.searchParams);
+      const { campaign, ...rest } = u.params;
       if (campaign || Object.keys(rest).length)
         context.campaign = { ...(campaign ? { name: campaign } : {}), ...rest };
     }
