@@ -75,7 +75,8 @@ export interface ProfileState {
   /** (ts, messageId) of the last event folded: a later event can be folded in, an earlier one needs a refold. */
   lastKey: [number, string];
   eventCount: number;
-  email: (Stated & { verified: boolean }) | null;
+  /** A role mailbox (info@, sales@) is kept as the contact email while no personal one is known; it never links. */
+  email: (Stated & { verified: boolean; role?: boolean }) | null;
   userId: Stated | null;
   name: Stated | null;
   phone: Stated | null;
@@ -201,6 +202,13 @@ export function fold(
   }
   const email = eventEmail(raw);
   const emailId = email ? e.identity.ids.find((i) => i.key === `e:${email}`) : undefined;
+  const role =
+    email && !emailId
+      ? e.identity.blocked.find(
+          (b) => b.kind === 'email' && b.value === email && b.reason.startsWith('role mailbox'),
+        )
+      : undefined;
+  if (role && (!p.email || p.email.role)) p.email = { value: email!, verified: false, role: true, ...at };
   if (emailId && keys.has(emailId.key)) {
     // Verified beats claimed; within the same kind the latest wins.
     if (!p.email || emailId.verified || !p.email.verified) {
@@ -227,7 +235,13 @@ export function fold(
     p.sessions++;
     addScore(p, 'sessions', settings.score.session);
     if (!p.firstTouch || t.at < p.firstTouch.at) p.firstTouch = t;
-    if (!p.lastTouch || t.at >= p.lastTouch.at) p.lastTouch = t;
+    // Last non-direct click: typing the address in soon after an ad or a link does not take its credit.
+    const keepsCredit =
+      p.lastTouch &&
+      t.channel === 'Direct' &&
+      p.lastTouch.channel !== 'Direct' &&
+      t.at - p.lastTouch.at < settings.attributionWindowDays * 86_400_000;
+    if ((!p.lastTouch || t.at >= p.lastTouch.at) && !keepsCredit) p.lastTouch = t;
     if (t.touch.ref && !p.referredBy) p.referredBy = t.touch.ref;
   }
 

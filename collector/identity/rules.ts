@@ -11,6 +11,8 @@ export interface IdentitySettings {
   /** An identifier joining more than this many components within `sharedWindowDays` is quarantined as shared. */
   sharedLimit: number;
   sharedWindowDays: number;
+  /** A direct visit within this many days of a non-direct touch leaves that touch the last one. */
+  attributionWindowDays: number;
   /** An identify carrying a user id without proof is refused (per event) instead of kept as a claim. */
   requireVerifiedIdentify: boolean;
   /** Lead score weights and the `qualified` threshold. */
@@ -127,6 +129,7 @@ export function identitySettings(origins: string[], settings: unknown): Identity
     sharedLimit: num(id.sharedLimit, 3, 1),
     sharedWindowDays: num(id.sharedWindowDays, 30, 1),
     requireVerifiedIdentify: id.requireVerifiedIdentify === true,
+    attributionWindowDays: num(s.attributionWindowDays, 90, 1),
     score: {
       threshold: num(sc.threshold, DEFAULT_SCORE.threshold, 1),
       pricingView: num(sc.pricingView, DEFAULT_SCORE.pricingView),

@@ -164,3 +164,65 @@ describe('the site setting "require verified identify"', () => {
     expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id IN ('rv-2', 'rv-5')")).toBe(0);
   });
 });
+
+describe('role mailboxes', () => {
+  it('a lead known only by info@ keeps it as the contact email, searchable, and it links nobody', async () => {
+    for (const anon of ['anon-role-1', 'anon-role-2'])
+      await browser({
+        type: 'track',
+        event: 'Form Submitted',
+        anonymousId: anon,
+        properties: { fields: { email: 'Info@Bakery.example', name: 'The Bakery' } },
+      });
+    const found = await profileOf('info@bakery.example');
+    expect(found).toHaveLength(2); // two browsers, not merged through the shared mailbox
+    for (const p of found) expect(p.email).toBe('info@bakery.example');
+    // a personal address, when it comes, takes its place
+    await browser({
+      type: 'identify',
+      anonymousId: 'anon-role-1',
+      traits: { email: 'baker@bakery.example' },
+    });
+    expect((await profileOf('baker@bakery.example'))[0].email).toBe('baker@bakery.example');
+    expect(await profileOf('info@bakery.example')).toHaveLength(1);
+  });
+});
+
+describe('touches', () => {
+  const visit = (anonymousId: string, minutes: number, url: string, referrer = '') =>
+    h.post(
+      '/v1/batch',
+      {
+        writeKey: h.site.siteKey,
+        batch: [
+          {
+            type: 'page',
+            messageId: `t-${anonymousId}-${minutes}`,
+            anonymousId,
+            timestamp: new Date(Date.parse('2026-06-01T10:00:00Z') + minutes * 60_000).toISOString(),
+            context: { page: { url, referrer } },
+          },
+        ],
+      },
+      { Origin: ORIGIN },
+    );
+  const lastChannel = async (anonymousId: string) => {
+    // an identify makes the visitor findable; it is no touch
+    await browser({ type: 'identify', anonymousId, traits: { email: `${anonymousId}@people.example` } });
+    const list = await h.api(`/api/profiles?q=${anonymousId}%40people.example`);
+    const detail = await h.api(`/api/profiles/${list.body.profiles[0].id}`);
+    return detail.body.profile.lastTouch?.channel;
+  };
+
+  it('a direct visit soon after an ad click leaves the ad as the last touch (last non-direct click)', async () => {
+    await visit('anon-ad', 0, 'https://shop.example/?gclid=abc&utm_source=google&utm_medium=cpc');
+    await visit('anon-ad', 2, 'https://shop.example/pricing');
+    expect(await lastChannel('anon-ad')).toBe('Paid Search');
+  });
+
+  it('past the attribution window, a direct visit is the last touch', async () => {
+    await visit('anon-old', 0, 'https://shop.example/?gclid=abc&utm_source=google&utm_medium=cpc');
+    await visit('anon-old', 91 * 24 * 60, 'https://shop.example/pricing');
+    expect(await lastChannel('anon-old')).toBe('Direct');
+  });
+});
