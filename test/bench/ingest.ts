@@ -2,20 +2,20 @@
 // processes; autocannon sends 5-event /v1/batch requests on 50 keep-alive connections, each with fresh message
 // ids. Every figure is printed beside the baseline measured in the same run: the libSQL client's raw batch
 // insert (one write transaction of 5 rows per call, 50 calls in flight) on the same disk.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import autocannon from 'autocannon';
 import { openStore } from '../../collector/store/open.ts';
+import { startCollectorProcess } from '../support/collector-process.ts';
 import { startSqld } from '../support/sqld.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 50;
 const PER_BATCH = 5;
 const VISITORS = 20_000;
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -79,22 +79,14 @@ async function rawBatchInsert(): Promise<number> {
   return rate;
 }
 
-function startCollector(databaseUrl: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/child-collector.ts'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, TOUCHPOINT_ADMIN_EMAIL: '', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function startCollector(databaseUrl: string): Promise<string> {
+  const started = await startCollectorProcess({
+    DATABASE_URL: databaseUrl,
+    TOUCHPOINT_ADMIN_EMAIL: '',
+    NODE_ENV: 'production',
   });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line).url);
-    });
-    child.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
-  });
+  children.push(started.child);
+  return started.url;
 }
 
 interface Load {

@@ -1,14 +1,14 @@
 // An acknowledged event is on disk: kill -9 the collector while requests are in flight, restart it on the
 // same database, and every event that got `accepted` is there, once.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { afterAll, expect, it } from 'vitest';
 import { openStore } from '../../collector/store/open.ts';
+import { startCollectorProcess } from '../support/collector-process.ts';
 
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-crash-'));
 const dbUrl = `file:${join(dir, 'crash.db')}`;
 const children: ChildProcess[] = [];
@@ -18,27 +18,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/child-collector.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl,
-      TOUCHPOINT_ADMIN_EMAIL: 'a@example.com',
-      TOUCHPOINT_ADMIN_PASSWORD: 'long enough pw',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function start(): Promise<{ url: string; child: ChildProcess }> {
+  const started = await startCollectorProcess({
+    DATABASE_URL: dbUrl,
+    TOUCHPOINT_ADMIN_EMAIL: 'a@example.com',
+    TOUCHPOINT_ADMIN_PASSWORD: 'long enough pw',
   });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ url: JSON.parse(line).url, child });
-    });
-    child.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
-  });
+  children.push(started.child);
+  return started;
 }
 
 it('keeps every acknowledged event through a kill -9 and a restart', { timeout: 60_000 }, async () => {

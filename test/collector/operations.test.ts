@@ -1,6 +1,5 @@
 // Running it: an online backup from the CLI, a snapshot before a migration, liveness and readiness, and a
 // SIGTERM that lets requests in flight finish before the process exits.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
 import { touchpointCli } from '../support/cli.ts';
 import { startCollector } from '../support/collector.ts';
+import { startCollectorProcess } from '../support/collector-process.ts';
 
-const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-ops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -105,25 +104,15 @@ describe('health, readiness and shutdown', { timeout: 60_000 }, () => {
     const store = await openStore({ url });
     const { site } = await store.sites.create('Shop', ['https://shop.example']);
     await store.close();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/support/child-collector.ts'],
-      {
-        cwd: root,
-        // a commit delay keeps requests waiting in the writer when the signal arrives
-        env: { ...process.env, DATABASE_URL: url, TOUCHPOINT_COMMIT_DELAY_MS: '1000' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const base = await new Promise<string>((resolve) =>
-      child.stdout!.on('data', (d) => {
-        const line = String(d)
-          .split('\n')
-          .find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line).url);
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // a commit delay keeps requests waiting in the writer when the signal arrives
+    const {
+      url: base,
+      child,
+      exited,
+    } = await startCollectorProcess({
+      DATABASE_URL: url,
+      TOUCHPOINT_COMMIT_DELAY_MS: '1000',
+    });
     const sends = Array.from({ length: 10 }, (_, i) =>
       fetch(`${base}/v1/batch`, {
         method: 'POST',

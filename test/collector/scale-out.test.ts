@@ -1,13 +1,12 @@
 // Several machines: two collector processes share one libSQL server (sqld). Events sent to both end on one
 // consistent set of profiles, a chat message posted through one reaches an agent streaming from the other, and
 // a setting changed through one applies in the other within a second.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../collector/store/open.ts';
+import { startCollectorProcess } from '../support/collector-process.ts';
 import { type Sqld, startSqld } from '../support/sqld.ts';
 
-const root = join(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 let sqld: Sqld;
 let site: { id: string; siteKey: string };
@@ -15,27 +14,14 @@ let token = '';
 let a = '';
 let b = '';
 
-function collector(databaseUrl: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/child-collector.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TOUCHPOINT_ADMIN_EMAIL: '',
-      TOUCHPOINT_ADMIN_PASSWORD: '',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function collector(databaseUrl: string): Promise<string> {
+  const started = await startCollectorProcess({
+    DATABASE_URL: databaseUrl,
+    TOUCHPOINT_ADMIN_EMAIL: '',
+    TOUCHPOINT_ADMIN_PASSWORD: '',
   });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line).url);
-    });
-    child.on('exit', (code) => reject(new Error(`collector exited with ${code}`)));
-  });
+  children.push(started.child);
+  return started.url;
 }
 
 const api = async (base: string, path: string, init: RequestInit = {}) => {
