@@ -9,6 +9,9 @@ import { eventTouches, type TouchRecord } from './channels.ts';
 import { type EventIdentity, eventCompany, eventEmail, eventName, eventPhone } from './identifiers.ts';
 import type { IdentitySettings } from './rules.ts';
 
+/** Inactivity after which a direct visit is a new session and a new touch. */
+const SESSION_GAP_MS = 30 * 60_000;
+
 export interface FoldEvent {
   messageId: string;
   type: WireEvent['type'];
@@ -187,6 +190,8 @@ export function fold(
   keys: ReadonlySet<string>,
   settings: IdentitySettings,
 ): ProfileState {
+  // Active within the last 30 minutes: a direct visit then is the same session, not a new touch.
+  const active = p.eventCount > 0 && e.ts - p.lastSeen < SESSION_GAP_MS;
   if (p.eventCount === 0) p.firstSeen = e.ts;
   p.firstSeen = Math.min(p.firstSeen, e.ts);
   p.lastSeen = Math.max(p.lastSeen, e.ts);
@@ -231,6 +236,8 @@ export function fold(
 
   for (const t of eventTouches(raw, e.ts, e.messageId, settings)) {
     if (p.touchIds.includes(t.messageId)) continue;
+    // A new touch starts with a campaign or another site's referrer, or after 30 minutes of inactivity.
+    if (active && t.channel === 'Direct' && !t.messageId.startsWith('first:')) continue;
     if (p.touchIds.length < 50) p.touchIds.push(t.messageId);
     p.sessions++;
     addScore(p, 'sessions', settings.score.session);

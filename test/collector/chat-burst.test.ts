@@ -2,10 +2,24 @@
 // is answered 2xx, the collector stays responsive (/health p99 under 100 ms), each message is stored once and
 // every acknowledged event is stored once. Real HTTP to a real collector on 127.0.0.1, on a database file and on a
 // libSQL server (sqld); every loop is bounded in count and time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Client, createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openStore } from '../../collector/store/open.ts';
 import type { ConversationReply, InboxReply, IngestReply } from '../../wire.ts';
-import { startCollector, type TestCollector } from '../support/collector.ts';
+import { type CollectorProcess, startCollectorProcess } from '../support/collector-process.ts';
 import { type Sqld, startSqld } from '../support/sqld.ts';
+
+/** The collector under test runs in a process of its own, as deployed: the test's own traffic shares no thread with it. */
+interface Burstable {
+  url: string;
+  databaseUrl: string;
+  site: { id: string; siteKey: string };
+  db: Client;
+  api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+}
 
 const ORIGIN = 'http://localhost:5555';
 const VISITORS = 16;
@@ -29,10 +43,31 @@ function percentile(values: number[], p: number): number {
 
 describe.each(['file', 'sqld'] as const)('on a %s database', (database) => {
   let sqld: Sqld | undefined;
-  let c: TestCollector;
+  let dir = '';
+  let running: CollectorProcess;
+  let c: Burstable;
   beforeAll(async () => {
     if (database === 'sqld') sqld = await startSqld();
-    c = await startCollector({ origins: [ORIGIN], databaseUrl: sqld?.url });
+    else dir = mkdtempSync(join(tmpdir(), 'tp-burst-'));
+    const databaseUrl = sqld?.url ?? `file:${join(dir, 'burst.db')}`;
+    const store = await openStore({ url: databaseUrl });
+    const { site } = await store.sites.create('Burst', [ORIGIN]);
+    const { token } = await store.accounts.createToken('tests');
+    await store.close();
+    running = await startCollectorProcess({ DATABASE_URL: databaseUrl });
+    c = {
+      url: running.url,
+      databaseUrl,
+      site,
+      db: createClient({ url: databaseUrl }),
+      async api(path, init = {}) {
+        const res = await fetch(running.url + path, {
+          ...init,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...init.headers },
+        });
+        return { status: res.status, body: await res.json() };
+      },
+    };
     const res = await c.api(`/api/sites/${c.site.id}/chat`, {
       method: 'PUT',
       body: JSON.stringify({ enabled: true, autoReply: 'Thanks, we will be right with you.' }),
@@ -40,8 +75,11 @@ describe.each(['file', 'sqld'] as const)('on a %s database', (database) => {
     expect(res.status).toBe(200);
   }, 180_000); // the first run on a machine installs sqld
   afterAll(async () => {
-    await c?.close();
+    c?.db.close();
+    running?.child.kill('SIGTERM');
+    await running?.exited;
     await sqld?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test(
@@ -51,7 +89,7 @@ describe.each(['file', 'sqld'] as const)('on a %s database', (database) => {
   );
 });
 
-async function burst(c: TestCollector) {
+async function burst(c: Burstable) {
   const timeout = () => AbortSignal.timeout(REQUEST_MS);
   const started = performance.now();
   const hardStop = started + HARD_STOP_MS;

@@ -226,3 +226,39 @@ describe('touches', () => {
     expect(await lastChannel('anon-old')).toBe('Direct');
   });
 });
+
+describe('sessions', () => {
+  it('direct page views within 30 minutes are one touch; after 30 minutes idle, a new one', async () => {
+    const view = (minutes: number) =>
+      h.post(
+        '/v1/batch',
+        {
+          writeKey: h.site.siteKey,
+          batch: [
+            {
+              type: 'page',
+              messageId: `s-${minutes}`,
+              anonymousId: 'anon-sessions',
+              timestamp: new Date(Date.parse('2026-06-01T10:00:00Z') + minutes * 60_000).toISOString(),
+              context: { page: { url: `https://shop.example/page-${minutes}`, referrer: '' } },
+            },
+          ],
+        },
+        { Origin: ORIGIN },
+      );
+    const sessionScore = async () => {
+      const list = await h.api('/api/profiles?q=anon-sessions%40people.example');
+      return (await h.api(`/api/profiles/${list.body.profiles[0].id}`)).body.profile.scoreParts.sessions;
+    };
+    await browser({
+      type: 'identify',
+      anonymousId: 'anon-sessions',
+      traits: { email: 'anon-sessions@people.example' },
+    });
+    for (const m of [0, 5, 12, 20]) await view(m);
+    const one = await sessionScore();
+    expect(one).toBeGreaterThan(0);
+    await view(20 + 31); // idle for 31 minutes
+    expect(await sessionScore()).toBe(one * 2);
+  });
+});
