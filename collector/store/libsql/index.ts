@@ -27,10 +27,8 @@ export interface LibsqlStoreOptions extends WriterOptions {
 }
 
 export interface LibsqlStore extends Store {
-  /** The client, for what has not moved behind the store yet (billing). */
+  /** The store's connection: for tests that watch what it reads. No route or domain module sees it. */
   readonly client: Client;
-  /** Runs a write through the writer (for what has not moved behind the store yet). */
-  write<T>(fn: WriteFn<T>): Promise<T>;
   /** Calls `listener` when a cached kind changes, in this process or another (the store thread forwards it). */
   onChange(name: CacheName, listener: () => void): void;
 }
@@ -45,7 +43,6 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
   const sites = createSiteStore(client, write, versions);
   return {
     client,
-    write,
     onChange: (name, listener) => versions.on(name, listener),
     sites,
     accounts: createAccountStore(client, write),
