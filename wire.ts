@@ -350,8 +350,18 @@ export interface ProfilesReply {
 }
 export interface ProfileReply {
   profile: ProfileDetail;
+  /** The newest events (up to TIMELINE_PAGE), oldest first. */
   timeline: TimelineItem[];
+  /** Where the events before these start: GET /api/profiles/:id/timeline?before=…; null when there are none. */
+  olderCursor: string | null;
 }
+/** GET /api/profiles/:id/timeline?before=CURSOR: the page of events before the cursor, oldest first. */
+export interface TimelineReply {
+  timeline: TimelineItem[];
+  olderCursor: string | null;
+}
+/** Events per page of a profile's timeline. */
+export const TIMELINE_PAGE = 500;
 export interface MergeProposalsReply {
   proposals: MergeProposal[];
 }

@@ -12,6 +12,8 @@ import {
   type ProfileReply,
   type ProfilesReply,
   STAGES,
+  TIMELINE_PAGE,
+  type TimelineReply,
 } from '../../wire.ts';
 import { ApiError } from '../http/errors.ts';
 import { SESSION_DAYS } from '../store/libsql/accounts.ts';
@@ -160,6 +162,24 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     const found = await profileStore.get(c.req.param('id'));
     if (!found) throw new ApiError(404, 'not_found', 'no profile with this id', 'id');
     return c.json(found satisfies ProfileReply);
+  });
+
+  /** Older events of a profile, a page at a time, before the cursor the profile (or the previous page) gave. */
+  authed.get('/profiles/:id/timeline', async function olderEvents(c) {
+    const before = c.req.query('before');
+    if (!before) throw new ApiError(400, 'invalid_query', 'before is required', 'before');
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? TIMELINE_PAGE : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > TIMELINE_PAGE)
+      throw new ApiError(
+        400,
+        'invalid_query',
+        `limit must be a whole number from 1 to ${TIMELINE_PAGE}`,
+        'limit',
+      );
+    const page = await profileStore.timeline(c.req.param('id'), before, limit);
+    if (!page) throw new ApiError(404, 'not_found', 'no profile with this id', 'id');
+    return c.json(page satisfies TimelineReply);
   });
 
   authed.post('/profiles/:id/merge', async function merge(c) {

@@ -223,7 +223,15 @@ export interface ProfileQuery {
 export interface ProfileStore {
   list(query: ProfileQuery): Promise<{ profiles: ProfileSummary[]; nextCursor: string | null }>;
   /** One profile (following merges to the live one) with its timeline; null when there is none. */
-  get(id: string): Promise<{ profile: ProfileDetail; timeline: TimelineItem[] } | null>;
+  get(
+    id: string,
+  ): Promise<{ profile: ProfileDetail; timeline: TimelineItem[]; olderCursor: string | null } | null>;
+  /** The events of a profile before `before` (a cursor from get or from here), newest first in pages, returned oldest first. */
+  timeline(
+    id: string,
+    before: string,
+    limit?: number,
+  ): Promise<{ timeline: TimelineItem[]; olderCursor: string | null } | null>;
   /** The live profile's id and site (following merges), or null. */
   live(id: string): Promise<{ id: string; siteId: string } | null>;
   /** Merges `otherId` into `id` by a manual link; returns the live id. */

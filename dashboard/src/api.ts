@@ -12,6 +12,7 @@ import type {
   InboxReply,
   OverviewReply,
   ProfileReply,
+  TimelineReply,
   ProfileSort,
   ProfileStatus,
   ProfilesReply,
@@ -140,6 +141,10 @@ export const api = {
   },
   profile: (id: string, signal?: AbortSignal) =>
     request<ProfileReply>(`/api/profiles/${encodeURIComponent(id)}`, { signal }),
+  olderEvents: (id: string, before: string) =>
+    request<TimelineReply>(
+      `/api/profiles/${encodeURIComponent(id)}/timeline?before=${encodeURIComponent(before)}`,
+    ),
   overview: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>
     request<OverviewReply>(`/api/overview?${query(params)}`, { signal }),
   attribution: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>

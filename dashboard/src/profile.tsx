@@ -32,11 +32,23 @@ import { BASE, Link, navigate } from './router.tsx';
 import { amountOf, evidenceLabels, kindOf, methodOf, Timeline } from './timeline.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
+/** The entries at or after `from` (all of them when there is no bound). */
+function since<T extends { at: string }>(list: T[] | undefined, from: string | undefined): T[] | undefined {
+  return list && from ? list.filter((x) => x.at >= from) : list;
+}
+
 export function ProfilePage({ id }: { id: string }) {
   const [state, retry] = useRequest((signal) => api.profile(id, signal), [id]);
   // A merge or stage change answers with the profile as it is now; shown without a reload.
   const [fresh, setFresh] = useState<ProfileReply | null>(null);
-  useEffect(() => setFresh(null), [state]);
+  // Older events loaded on demand: the profile comes with its newest page only.
+  const [older, setOlder] = useState<{ items: TimelineItem[]; cursor: string | null } | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [olderError, setOlderError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    setFresh(null);
+    setOlder(null);
+  }, [state]);
   const back = (
     <Link class="back-link" href={profilesListHref()}>
       <span aria-hidden="true">←</span> All profiles
@@ -75,7 +87,24 @@ export function ProfilePage({ id }: { id: string }) {
 
   const data = fresh ?? (state.status === 'ready' ? state.data : null);
   if (!data) return null;
-  const { profile, timeline } = data;
+  const { profile } = data;
+  const timeline = older ? [...older.items, ...data.timeline] : data.timeline;
+  const olderCursor = older ? older.cursor : data.olderCursor;
+  const loadOlder = () => {
+    if (!olderCursor) return;
+    setLoadingOlder(true);
+    setOlderError(null);
+    api.olderEvents(profile.id, olderCursor).then(
+      (page) => {
+        setLoadingOlder(false);
+        setOlder({ items: [...page.timeline, ...(older?.items ?? [])], cursor: page.olderCursor });
+      },
+      (err) => {
+        setLoadingOlder(false);
+        setOlderError(toApiError(err));
+      },
+    );
+  };
   const changed = (reply: ProfileReply) => {
     if (reply.profile.id !== id) navigate(`${BASE}/profiles/${encodeURIComponent(reply.profile.id)}`);
     else setFresh(reply);
@@ -114,9 +143,26 @@ export function ProfilePage({ id }: { id: string }) {
         </aside>
         <section class="profile-timeline" aria-labelledby="timeline">
           <h2 id="timeline">
-            Journey <span class="muted">· {timeline.length.toLocaleString()} events, oldest first</span>
+            Journey{' '}
+            <span class="muted">
+              · {olderCursor ? 'latest ' : ''}
+              {timeline.length.toLocaleString()} events, oldest first
+            </span>
           </h2>
-          <Timeline items={timeline} stages={profile.stageHistory} merges={profile.merges} />
+          {olderCursor ? (
+            <div class="older-events">
+              <button type="button" class="button" disabled={loadingOlder} onClick={loadOlder}>
+                {loadingOlder ? 'Loading older events…' : 'Show older events'}
+              </button>
+              {olderError ? <ErrorNotice error={olderError} retry={loadOlder} /> : null}
+            </div>
+          ) : null}
+          <Timeline
+            items={timeline}
+            // Stage moves and merges before the loaded events wait until those events are shown.
+            stages={olderCursor ? since(profile.stageHistory, timeline[0]?.at) : profile.stageHistory}
+            merges={olderCursor ? since(profile.merges, timeline[0]?.at) : profile.merges}
+          />
         </section>
       </div>
     </>

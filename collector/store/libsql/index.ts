@@ -12,7 +12,7 @@ import { createFormStore } from './forms.ts';
 import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
 import { migrate, snapshot } from './migrate.ts';
 import { overview } from './overview.ts';
-import { getProfile, listProfiles, liveProfileRow } from './profiles.ts';
+import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
 import { createSiteStore } from './sites.ts';
 import { forgetAllSettings } from './stitching.ts';
 import { type CacheName, watchVersions } from './versions.ts';
@@ -52,6 +52,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     profiles: {
       list: (query) => listProfiles(client, query),
       get: (id) => getProfile(client, id),
+      timeline: (id, before, limit) => getTimeline(client, id, before, limit),
       async live(id) {
         const row = await liveProfileRow(client, id);
         return row ? { id: String(row.id), siteId: String(row.site_id) } : null;

@@ -1,17 +1,18 @@
 // Read side of profiles for the admin API: the list with search and paging, and one profile with its timeline.
-import type {
-  Identifier,
-  LinkSummary,
-  MergeSummary,
-  ProfileDetail,
-  ProfileSort,
-  ProfileStatus,
-  ProfileSummary,
-  SortOrder,
-  TimelineItem,
-  Touch,
-  TouchSummary,
-  WireEvent,
+import {
+  type Identifier,
+  type LinkSummary,
+  type MergeSummary,
+  type ProfileDetail,
+  type ProfileSort,
+  type ProfileStatus,
+  type ProfileSummary,
+  type SortOrder,
+  type TimelineItem,
+  type Touch,
+  type TouchSummary,
+  TIMELINE_PAGE,
+  type WireEvent,
 } from '../../../wire.ts';
 import type { ProfileQuery } from '../types.ts';
 import type { Exec } from './writer.ts';
@@ -289,36 +290,90 @@ function timelineItem(r: Record<string, unknown>): TimelineItem {
   };
 }
 
-/** The profile (following merges to the survivor), its identifiers and its events in time order. */
+/** A timeline cursor: the (ts, seq) of the oldest event shown; the next page holds the events before it. */
+function timelineCursor(ts: number, seq: number): string {
+  return Buffer.from(JSON.stringify(['t', ts, seq])).toString('base64url');
+}
+
+function readTimelineCursor(cursor: string): { ts: number; seq: number } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v[0] !== 't' || !Number.isInteger(v[1]) || !Number.isInteger(v[2])) return null;
+    return { ts: v[1] as number, seq: v[2] as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A page of the profile's events, newest first from `before` (or from the newest), returned oldest first, with
+ * the cursor of the page before it. Keyset paging on (ts, seq) over the (site_id, ident, ts) index: a profile of
+ * any size shows its latest activity.
+ */
+async function timelinePage(
+  db: Db,
+  siteId: string,
+  keys: string[],
+  before: { ts: number; seq: number } | null,
+  limit: number,
+): Promise<{ timeline: TimelineItem[]; olderCursor: string | null }> {
+  const eventKeys = keys.filter((k) => k.startsWith('a:') || k.startsWith('u:'));
+  if (!eventKeys.length) return { timeline: [], olderCursor: null };
+  const rs = await db.execute({
+    sql: `SELECT message_id, event, ts, seq, received_at, body FROM events
+          WHERE site_id = ? AND ident IN (${eventKeys.map(() => '?').join(', ')})
+            ${before ? 'AND (ts < ? OR (ts = ? AND seq < ?))' : ''}
+          ORDER BY ts DESC, seq DESC LIMIT ?`,
+    args: [siteId, ...eventKeys, ...(before ? [before.ts, before.ts, before.seq] : []), limit + 1],
+  });
+  const rows = rs.rows.slice(0, limit) as Record<string, unknown>[];
+  const oldest = rows[rows.length - 1];
+  return {
+    timeline: rows.reverse().map(timelineItem),
+    olderCursor: rs.rows.length > limit ? timelineCursor(Number(oldest.ts), Number(oldest.seq)) : null,
+  };
+}
+
+async function profileKeys(db: Db, profileId: string) {
+  const ids = await db.execute({
+    sql: 'SELECT key, verified, shared_at FROM identities WHERE profile_id = ? ORDER BY created_at, key',
+    args: [profileId],
+  });
+  return ids.rows;
+}
+
+/** An older page of a live profile's timeline; null when there is no such profile. */
+export async function getTimeline(
+  db: Db,
+  id: string,
+  before: string,
+  limit = TIMELINE_PAGE,
+): Promise<{ timeline: TimelineItem[]; olderCursor: string | null } | null> {
+  const cursor = readTimelineCursor(before);
+  if (!cursor) throw new Refused('invalid', 'invalid_query', 'before: not a timeline cursor', 'before');
+  const row = await liveProfileRow(db, id);
+  if (!row) return null;
+  const keys = (await profileKeys(db, String(row.id))).map((r) => String(r.key));
+  return timelinePage(db, String(row.site_id), keys, cursor, limit);
+}
+
+/** The profile (following merges to the survivor), its identifiers and its newest events, oldest first. */
 export async function getProfile(
   db: Db,
   id: string,
-  timelineLimit = 2000,
-): Promise<{ profile: ProfileDetail; timeline: TimelineItem[] } | null> {
+  timelineLimit = TIMELINE_PAGE,
+): Promise<{ profile: ProfileDetail; timeline: TimelineItem[]; olderCursor: string | null } | null> {
   const row = await liveProfileRow(db, id);
   if (!row) return null;
   const summary = summaryFromRow(row);
-  const ids = await db.execute({
-    sql: 'SELECT key, verified, shared_at FROM identities WHERE profile_id = ? ORDER BY created_at, key',
-    args: [summary.id],
-  });
-  const keys = ids.rows.map((r) => String(r.key));
-  const identifiers = ids.rows.map((r) =>
+  const rows = await profileKeys(db, summary.id);
+  const keys = rows.map((r) => String(r.key));
+  const identifiers = rows.map((r) =>
     identifierOf(String(r.key), Number(r.verified) === 1, r.shared_at !== null),
   );
   const extra = await profileExtras(db, summary.siteId, summary.id, keys, row);
-  const eventKeys = keys.filter((k) => k.startsWith('a:') || k.startsWith('u:'));
-  let timeline: TimelineItem[] = [];
-  if (eventKeys.length) {
-    const rs = await db.execute({
-      sql: `SELECT message_id, event, ts, received_at, body FROM events
-            WHERE site_id = ? AND ident IN (${eventKeys.map(() => '?').join(', ')})
-            ORDER BY ts, seq LIMIT ?`,
-      args: [summary.siteId, ...eventKeys, timelineLimit],
-    });
-    timeline = rs.rows.map((r) => timelineItem(r as Record<string, unknown>));
-  }
-  return { profile: { ...summary, identifiers, ...extra }, timeline };
+  const page = await timelinePage(db, summary.siteId, keys, null, timelineLimit);
+  return { profile: { ...summary, identifiers, ...extra }, ...page };
 }
 
 /** Links touching the profile's identifiers, warnings, merges, touches and the stage history. */
