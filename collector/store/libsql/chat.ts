@@ -16,7 +16,7 @@ import {
 import { newId } from '../../admin/secrets.ts';
 import type { ChatChange, ChatStore, ConversationRef } from '../types.ts';
 import { type ChatFeed, lastChangeId } from './chat-feed.ts';
-import { bumpVersion, type VersionWatch } from './versions.ts';
+import { type VersionWatch, writeChanging } from './versions.ts';
 import type { Exec, WriteFn } from './writer.ts';
 
 type Row = Record<string, unknown>;
@@ -145,15 +145,13 @@ export function createChatStore(
       return found;
     },
     async setSettings(siteId, chat) {
-      await write(async (tx) => {
-        await tx.execute({
+      await writeChanging(write, versions, 'chat', (tx) =>
+        tx.execute({
           sql: `INSERT INTO chat_settings (site_id, settings, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT(site_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
           args: [siteId, JSON.stringify(chat), Date.now()],
-        });
-        await bumpVersion(tx, 'chat');
-      });
-      versions.changed('chat');
+        }),
+      );
     },
 
     findConversation: (siteId, anonymousId) => findConversation(client, siteId, anonymousId),

@@ -4,7 +4,7 @@ import type { Db as Client } from './client.ts';
 import type { FormDefinition, FormInput } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
 import type { FormStore, StoredForm } from '../types.ts';
-import { bumpVersion, type VersionWatch } from './versions.ts';
+import { type VersionWatch, writeChanging } from './versions.ts';
 import type { Exec, WriteFn } from './writer.ts';
 
 export const DEFAULT_SUBMIT = 'Send';
@@ -41,15 +41,7 @@ export function createFormStore(
   const cache = new Map<string, { form: StoredForm | null; until: number }>();
   versions.on('forms', () => cache.clear());
 
-  async function changed<T>(fn: WriteFn<T>): Promise<T> {
-    const out = await write(async (tx) => {
-      const result = await fn(tx);
-      await bumpVersion(tx, 'forms');
-      return result;
-    });
-    versions.changed('forms');
-    return out;
-  }
+  const changed = <T>(fn: WriteFn<T>) => writeChanging(write, versions, 'forms', fn);
 
   return {
     async list(siteId) {

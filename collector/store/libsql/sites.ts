@@ -3,7 +3,7 @@
 import type { Db as Client } from './client.ts';
 import { newId, newSecret, sha256 } from '../../admin/secrets.ts';
 import type { Site, SiteAccess, SiteStore } from '../types.ts';
-import { bumpVersion, type VersionWatch } from './versions.ts';
+import { type VersionWatch, writeChanging } from './versions.ts';
 import type { WriteFn } from './writer.ts';
 
 const SITE_COLUMNS = 'id, name, site_key, origins, identity_secret, settings, created_at';
@@ -39,15 +39,7 @@ export function createSiteStore(
     return rs.rows.map((r) => siteFromRow(r));
   }
 
-  async function changed<T>(fn: WriteFn<T>): Promise<T> {
-    const out = await write(async (tx) => {
-      const result = await fn(tx);
-      await bumpVersion(tx, 'sites');
-      return result;
-    });
-    versions.changed('sites');
-    return out;
-  }
+  const changed = <T>(fn: WriteFn<T>) => writeChanging(write, versions, 'sites', fn);
 
   return {
     async create(name, origins) {

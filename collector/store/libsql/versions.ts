@@ -1,7 +1,7 @@
 // Cross-process cache invalidation: a version row per cached kind, bumped in the writing transaction and
 // polled by each process with one small query, so a change made through any collector applies in all of them.
 import type { Db as Client } from './client.ts';
-import type { Exec } from './writer.ts';
+import type { Exec, WriteFn } from './writer.ts';
 
 export type CacheName = 'sites' | 'chat' | 'forms';
 
@@ -11,6 +11,25 @@ export async function bumpVersion(tx: Exec, name: CacheName): Promise<void> {
           ON CONFLICT (name) DO UPDATE SET version = version + 1`,
     args: [name],
   });
+}
+
+/**
+ * Runs `fn` through the writer and bumps `name` in the same transaction; once committed, this process's
+ * caches of that kind are dropped at once (others' at their next poll).
+ */
+export async function writeChanging<T>(
+  write: <R>(fn: WriteFn<R>) => Promise<R>,
+  versions: VersionWatch,
+  name: CacheName,
+  fn: WriteFn<T>,
+): Promise<T> {
+  const out = await write(async (tx) => {
+    const result = await fn(tx);
+    await bumpVersion(tx, name);
+    return result;
+  });
+  versions.changed(name);
+  return out;
 }
 
 export interface VersionWatch {
