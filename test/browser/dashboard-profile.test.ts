@@ -215,9 +215,9 @@ describe('dashboard profile', () => {
       messageId: messageId(),
       anonymousId,
       timestamp: minutesAgo(minutes),
-      properties: { formName: 'Newsletter', fields: { email: 'family@acme.example' } },
+      properties: { formName: 'Callback', fields: { phone: '+44 20 7946 0958' } },
     });
-    // Two verified people (their server vouches for them) each claim one shared address from the page.
+    // Two verified people (their server vouches for them) each type one shared phone number into a form.
     await send(
       h.collector,
       [identify('anon-ann', 'ann@acme.example', 40), identify('anon-ben', 'ben@acme.example', 39)],

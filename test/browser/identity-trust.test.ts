@@ -25,6 +25,22 @@ beforeAll(async () => {
         <button id="claim" type="button"
           onclick="touchpoint('identify', 'cust-ada-7', { name: 'Mallory', email: 'mallory@evil.test' }); touchpoint('track', 'Forged Event'); touchpoint('flush')">
           Claim</button></body></html>`,
+      // A family computer: Erin signs up with the form, later Frank says who he is on the same browser.
+      '/family': `<!doctype html><html><head><meta charset="utf-8"><title>Family</title>
+        <script>window.touchpoint=window.touchpoint||function(){(touchpoint.q=touchpoint.q||[]).push(arguments)};</script>
+        ${tag}</head><body><h1>Newsletter</h1>
+        <form id="signup" action="/family-thanks" method="get">
+          <label>Email <input type="email" name="email"></label>
+          <label>Name <input name="name"></label>
+          <button type="submit">Sign up</button>
+        </form>
+        <button id="frank" type="button"
+          onclick="touchpoint('identify', { email: 'frank@family.test', name: 'Frank' }); touchpoint('flush')">
+          I am Frank</button></body></html>`,
+      '/family-thanks': `<!doctype html><html><head><meta charset="utf-8"><title>Thanks</title>${tag}</head>
+        <body><h1>Thanks</h1></body></html>`,
+      '/frank-reads': `<!doctype html><html><head><meta charset="utf-8"><title>Frank reads</title>${tag}</head>
+        <body><h1>Frank's article</h1></body></html>`,
     },
     port,
   );
@@ -103,6 +119,65 @@ it(
       .first()
       .waitFor();
     await dash.screenshot({ path: screenshotPath('identity-hijack-proposal'), fullPage: true });
+    await admin.close();
+  },
+);
+
+it(
+  'two people on one browser stay two profiles, and its later visits go to whoever identified last',
+  { timeout: 60_000 },
+  async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${host.url}/family`);
+    await page.fill('input[name=email]', 'erin@family.test');
+    await page.fill('input[name=name]', 'Erin');
+    await Promise.all([page.waitForURL(/family-thanks/), page.click('button[type=submit]')]);
+    const erin = await until(async () => {
+      const list = await collector.api(`/api/profiles?q=erin%40family.test`);
+      return list.body.profiles[0] as { id: string } | undefined;
+    }, "Erin's profile");
+    await page.goto(`${host.url}/family`);
+    await page.click('#frank');
+    const frank = await until(async () => {
+      const list = await collector.api(`/api/profiles?q=frank%40family.test`);
+      return list.body.profiles[0] as { id: string } | undefined;
+    }, "Frank's profile");
+    await page.goto(`${host.url}/frank-reads`);
+    const titles = async (id: string) =>
+      ((await collector.api(`/api/profiles/${id}`)).body.timeline as { title: string | null; type: string }[])
+        .filter((t) => t.type === 'page')
+        .map((t) => t.title);
+    await until(async () => (await titles(frank.id)).includes('Frank reads'), "Frank's page view");
+    await context.close();
+
+    expect(frank.id).not.toBe(erin.id);
+    const erinDetail = (await collector.api(`/api/profiles/${erin.id}`)).body.profile;
+    const frankDetail = (await collector.api(`/api/profiles/${frank.id}`)).body.profile;
+    expect(erinDetail).toMatchObject({ email: 'erin@family.test', name: 'Erin' });
+    expect(frankDetail).toMatchObject({ email: 'frank@family.test', name: 'Frank' });
+    const emails = (d: { identifiers: { kind: string; value: string }[] }) =>
+      d.identifiers.filter((i) => i.kind === 'email').map((i) => i.value);
+    expect(emails(erinDetail)).toEqual(['erin@family.test']);
+    expect(emails(frankDetail)).toEqual(['frank@family.test']);
+    expect(await titles(erin.id)).not.toContain('Frank reads');
+
+    // The marketer sees two people in the dashboard, each on their own page.
+    const admin = await browser.newContext();
+    const dash = await admin.newPage();
+    await dash.goto(`${collector.url}/app/login`);
+    await dash.getByLabel('Email').fill(collector.admin.email);
+    await dash.getByLabel('Password').fill(collector.admin.password);
+    await dash.getByRole('button', { name: /sign in|log in/i }).click();
+    await dash.waitForURL(/\/app\/?$/);
+    await dash.goto(`${collector.url}/app/profiles/${frank.id}`);
+    await dash.getByText('frank@family.test').first().waitFor();
+    expect(await dash.getByText('erin@family.test').count()).toBe(0);
+    await dash.screenshot({ path: screenshotPath('shared-device-frank'), fullPage: true });
+    await dash.goto(`${collector.url}/app/profiles/${erin.id}`);
+    await dash.getByText('erin@family.test').first().waitFor();
+    await dash.screenshot({ path: screenshotPath('shared-device-erin'), fullPage: true });
+    expect(await dash.getByText('frank@family.test').count()).toBe(0);
     await admin.close();
   },
 );

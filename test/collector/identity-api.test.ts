@@ -157,7 +157,7 @@ describe('merge and unmerge through HTTP', () => {
     expect(badStatus.body.error.field).toBe('status');
   });
 
-  it('turns a claimed email joining two verified people into a proposal a marketer answers', async () => {
+  it('turns a claimed phone joining two verified people into a proposal a marketer answers', async () => {
     const server = (batch: unknown[]) =>
       h.post('/v1/batch', { batch }, { Authorization: `Basic ${btoa(`${h.site.secretKey}:`)}` });
     await server([
@@ -180,14 +180,14 @@ describe('merge and unmerge through HTTP', () => {
         type: 'track',
         event: 'Form Submitted',
         originalTimestamp: at(2),
-        properties: { fields: { email: 'family@acme.com' } },
+        properties: { fields: { phone: '+44 20 7946 0958' } },
       }),
       pageEvent({
         anonymousId: 'B',
         type: 'track',
         event: 'Form Submitted',
         originalTimestamp: at(3),
-        properties: { fields: { email: 'family@acme.com' } },
+        properties: { fields: { phone: '+44 20 7946 0958' } },
       }),
     ]);
     expect(await profiles()).toHaveLength(2);

@@ -142,8 +142,51 @@ describe('identity graph rules', () => {
         ['a:A', 'u:ann', 1],
         ['a:A', 'u:bob', 2],
       ],
-      profiles: [['a:A', 'u:ann'], ['u:bob']],
-      statuses: ['active', 'conflict'],
+      // The browser's part from Bob's login on is his: later events there go to him.
+      profiles: [
+        ['a:A', 'u:ann'],
+        ['s:A~m2', 'u:bob'],
+      ],
+      statuses: ['active', 'active'],
+    },
+    {
+      name: 'shared device: without logins, a second person is a different email on the browser',
+      nodes: ['a:A', 'e:erin@acme.com', 'e:frank@acme.com'],
+      links: [
+        ['a:A', 'e:erin@acme.com', 1],
+        ['a:A', 'e:frank@acme.com', 2],
+      ],
+      profiles: [
+        ['a:A', 'e:erin@acme.com'],
+        ['e:frank@acme.com', 's:A~m2'],
+      ],
+      statuses: ['active', 'active'],
+    },
+    {
+      name: 'shared device: whoever identified last owns the browser, and a return is found again',
+      nodes: ['a:A', 'e:erin@acme.com', 'e:frank@acme.com'],
+      links: [
+        ['a:A', 'e:erin@acme.com', 1],
+        ['a:A', 'e:frank@acme.com', 2],
+        ['a:A', 'e:erin@acme.com', 3],
+      ],
+      profiles: [
+        ['a:A', 'e:erin@acme.com', 's:A~m3'],
+        ['e:frank@acme.com', 's:A~m2'],
+      ],
+      statuses: ['active', 'active', 'active'],
+    },
+    {
+      name: 'the same user id with a new email is the same person (an address change)',
+      nodes: ['a:A', 'u:ann', 'e:ann@old.test', 'e:ann@new.test'],
+      links: [
+        ['a:A', 'u:ann', 1],
+        ['a:A', 'e:ann@old.test', 1],
+        ['a:A', 'u:ann', 2],
+        ['a:A', 'e:ann@new.test', 2],
+      ],
+      profiles: [['a:A', 'e:ann@new.test', 'e:ann@old.test', 'u:ann']],
+      statuses: ['active', 'active', 'active', 'active'],
     },
     {
       name: 'two components with different user ids never merge through an email',
@@ -166,7 +209,7 @@ describe('identity graph rules', () => {
       statuses: ['active', 'active'],
     },
     {
-      name: 'shared inbox: a claimed email joining two verified people becomes a proposal',
+      name: "shared inbox: a family address typed on two people's browsers is a person of its own",
       nodes: [['e:ann@acme.com', true], ['e:bob@acme.com', true], 'a:A', 'a:B', 'e:family@acme.com'],
       links: [
         // each person's own browser, linked by their site's server (verified)
@@ -176,7 +219,23 @@ describe('identity graph rules', () => {
         ['a:B', 'e:family@acme.com', 4],
       ],
       profiles: [
-        ['a:A', 'e:ann@acme.com', 'e:family@acme.com'],
+        ['a:A', 'e:ann@acme.com'],
+        ['a:B', 'e:bob@acme.com'],
+        ['e:family@acme.com', 's:A~m3', 's:B~m4'],
+      ],
+      statuses: ['active', 'active', 'active', 'active'],
+    },
+    {
+      name: 'shared phone: a claimed identifier joining two verified people becomes a proposal',
+      nodes: [['e:ann@acme.com', true], ['e:bob@acme.com', true], 'a:A', 'a:B', 'p:+442079460958'],
+      links: [
+        ['a:A', 'e:ann@acme.com', 1, true],
+        ['a:B', 'e:bob@acme.com', 2, true],
+        ['a:A', 'p:+442079460958', 3],
+        ['a:B', 'p:+442079460958', 4],
+      ],
+      profiles: [
+        ['a:A', 'e:ann@acme.com', 'p:+442079460958'],
         ['a:B', 'e:bob@acme.com'],
       ],
       statuses: ['active', 'active', 'active', 'proposal'],

@@ -146,16 +146,8 @@ describe('referrals', () => {
     expect(before.stage).toBe('loyal');
     expect(before.referrals).toEqual([{ profileId: bob.id, at: at(6), messageId: 'bob-form' }]);
 
-    // Bob's browser turns out to be Ann's (a form with her email): the referral is now her own.
-    await send([
-      pageEvent({
-        anonymousId: 'B',
-        type: 'track',
-        event: 'Form Submitted',
-        originalTimestamp: at(8),
-        properties: { formId: 'contact', fields: { email: 'ann@acme.com' } },
-      }),
-    ]);
+    // Bob's browser turns out to be Ann's (her browser says it was B before): the referral is now her own.
+    await send([pageEvent({ anonymousId: 'A', type: 'alias', previousId: 'B', originalTimestamp: at(8) })]);
     const merged = await detail(ann.id);
     expect(merged.identifiers.map((i: { value: string }) => i.value)).toContain('B');
     expect(merged.referrals).toEqual([]);
@@ -165,7 +157,7 @@ describe('referrals', () => {
     // Undo: the link is revoked and the credit comes back exactly.
     const link = merged.links.find(
       (l: { a: { value: string }; b: { value: string } }) =>
-        [l.a.value, l.b.value].includes('B') && [l.a.value, l.b.value].includes('ann@acme.com'),
+        [l.a.value, l.b.value].includes('B') && [l.a.value, l.b.value].includes('A'),
     );
     expect(link).toBeTruthy();
     const res = await h.api(`/api/links/${link.id}/revoke`, {

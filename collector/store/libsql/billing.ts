@@ -10,6 +10,7 @@ import {
   type StripeUse,
 } from '../../billing/webhook.ts';
 import { normaliseEmail } from '../../identity/identifiers.ts';
+import { browserOf } from '../../identity/graph.ts';
 import { type PreparedEvent, prepareEvent } from '../../ingest/prepare.ts';
 import { Refused } from '../errors.ts';
 import type { BillingStore, StripeMatchRule, StripeOutcome } from '../types.ts';
@@ -102,11 +103,13 @@ async function matchProfile(
 /** The identifier that owns a profile's events: its user id, else its oldest browser. */
 async function ownerOf(db: Exec, siteId: string, profileId: string): Promise<string | null> {
   const rs = await db.execute({
-    sql: `SELECT key FROM identities WHERE site_id = ? AND profile_id = ? AND (key LIKE 'u:%' OR key LIKE 'a:%')
-          ORDER BY CASE WHEN key LIKE 'u:%' THEN 0 ELSE 1 END, created_at, key LIMIT 1`,
+    sql: `SELECT key FROM identities WHERE site_id = ? AND profile_id = ? AND (key LIKE 'u:%' OR key LIKE 'a:%' OR key LIKE 's:%')
+          ORDER BY CASE WHEN key LIKE 'u:%' THEN 0 WHEN key LIKE 'a:%' THEN 1 ELSE 2 END, created_at, key LIMIT 1`,
     args: [siteId, profileId],
   });
-  return (rs.rows[0]?.key as string | undefined) ?? null;
+  const key = rs.rows[0]?.key as string | undefined;
+  // A later person's part of a shared browser: the event goes to the browser and lands in the part its time falls in.
+  return key === undefined ? null : browserOf(key);
 }
 
 // ---- Writing ----

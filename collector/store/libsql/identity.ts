@@ -56,15 +56,29 @@ export async function mergeProfiles(
     if (!ka.length || !kb.length)
       throw new Refused('conflict', 'no_identifiers', 'a profile has no identifiers');
     const now = Date.now();
-    const existing = await tx.execute({
-      sql: 'SELECT * FROM links WHERE site_id = ? AND pair = ?',
-      args: [siteId, pairOf(ka[0].key, kb[0].key)],
+    // The merge is a link between one identifier of each. A pair that already has a refused link (a proposal,
+    // a conflict) is forced; a pair whose link is evidence in use elsewhere (a shared browser's part) is not
+    // taken over, so undoing the merge leaves that evidence as it was.
+    const pairs: [string, string][] = [];
+    for (const x of ka.slice(0, 8)) for (const y of kb.slice(0, 8)) pairs.push([x.key, y.key]);
+    const rows = await tx.execute({
+      sql: `SELECT * FROM links WHERE site_id = ? AND pair IN (${pairs.map(() => '?').join(', ')})`,
+      args: [siteId, ...pairs.map(([x, y]) => pairOf(x, y))],
     });
+    const byPair = new Map(rows.rows.map((r) => [String(r.pair), r as Record<string, unknown>]));
+    const free = pairs.find(([x, y]) => byPair.get(pairOf(x, y))?.status !== 'active');
+    if (!free)
+      throw new Refused(
+        'conflict',
+        'no_identifiers',
+        'these profiles have no pair of identifiers left to link',
+      );
+    const existing = byPair.get(pairOf(free[0], free[1]));
     let link: ReturnType<typeof manualLink>;
-    if (existing.rows[0]) {
-      link = linkFromRow(existing.rows[0] as Record<string, unknown>);
+    if (existing) {
+      link = linkFromRow(existing);
       Object.assign(link, { decision: 'manual', revokedAt: null, revokedReason: null, dirty: true });
-    } else link = manualLink(siteId, ka[0].key, kb[0].key, reason, now);
+    } else link = manualLink(siteId, free[0], free[1], reason, now);
     await stitchEvents(tx, siteId, [], await siteSettings(tx, siteId), now, {
       links: [link],
       clusters: [ka[0].cluster, kb[0].cluster],

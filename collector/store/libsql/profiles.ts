@@ -21,6 +21,7 @@ type Db = Exec;
 import { Refused } from '../errors.ts';
 import type { TouchRecord } from '../../identity/channels.ts';
 import { PREFIX_KIND } from '../../identity/identifiers.ts';
+import { browserOf, segmentAt, type SwitchPoint } from '../../identity/graph.ts';
 import { billingSummary } from '../../identity/payments.ts';
 import {
   lifecycle,
@@ -219,7 +220,8 @@ export async function listProfiles(
 export function identifierOf(key: string, verified = false, shared = false): Identifier {
   return {
     kind: PREFIX_KIND[key[0]] ?? 'anonymous',
-    value: key.slice(2),
+    // A later person's part of a shared browser is shown as the browser.
+    value: browserOf(key).slice(2),
     ...(verified ? { verified } : {}),
     ...(shared ? { shared } : {}),
   };
@@ -317,7 +319,7 @@ async function timelinePage(
   before: { ts: number; seq: number } | null,
   limit: number,
 ): Promise<{ timeline: TimelineItem[]; olderCursor: string | null }> {
-  const eventKeys = keys.filter((k) => k.startsWith('a:') || k.startsWith('u:'));
+  const eventKeys = keys.filter((k) => k.startsWith('a:') || k.startsWith('u:') || k.startsWith('s:'));
   if (!eventKeys.length) return { timeline: [], olderCursor: null };
   const rs = await db.execute({
     sql: `SELECT message_id, event, ts, seq, received_at, body FROM events
@@ -386,12 +388,35 @@ async function profileExtras(
 ): Promise<Partial<ProfileDetail>> {
   let links: LinkSummary[] = [];
   if (keys.length) {
-    const marks = keys.map(() => '?').join(', ');
+    // A browser several people used holds links for each of them: a link is this profile's when the part of
+    // the browser its evidence falls in is (a marketer's link names its part literally).
+    const browsers = [
+      ...new Set(keys.filter((k) => k.startsWith('a:') || k.startsWith('s:')).map(browserOf)),
+    ];
+    const asked = [...new Set([...keys, ...browsers])];
+    const marks = asked.map(() => '?').join(', ');
     const rs = await db.execute({
       sql: `SELECT * FROM links WHERE site_id = ? AND (a IN (${marks}) OR b IN (${marks})) ORDER BY ts, id LIMIT 500`,
-      args: [siteId, ...keys, ...keys],
+      args: [siteId, ...asked, ...asked],
     });
-    links = rs.rows.map((r) => linkSummary(r as Record<string, unknown>));
+    const parts = new Map<string, SwitchPoint[]>();
+    if (browsers.length) {
+      const seg = await db.execute({
+        sql: `SELECT key, segments FROM identities WHERE site_id = ? AND segments IS NOT NULL AND key IN (${browsers.map(() => '?').join(', ')})`,
+        args: [siteId, ...browsers],
+      });
+      for (const r of seg.rows) parts.set(String(r.key), JSON.parse(String(r.segments)) as SwitchPoint[]);
+    }
+    const own = new Set(keys);
+    const placed = (k: string, r: Record<string, unknown>) => {
+      const points = parts.get(k);
+      if (!points || r.decision === 'manual' || r.decision === 'accepted') return k;
+      return segmentAt(k, points, Number(r.ts), String(r.message_id));
+    };
+    links = rs.rows
+      .map((r) => r as Record<string, unknown>)
+      .filter((r) => own.has(placed(String(r.a), r)) || own.has(placed(String(r.b), r)))
+      .map((r) => linkSummary(r));
   }
   const ms = await db.execute({
     sql: 'SELECT * FROM merges WHERE survivor_id = ? OR merged_id = ? ORDER BY created_at, id',

@@ -2,15 +2,21 @@
 // clusters an event (or a marketer's merge, unmerge or answer) touches. The decisions are the pure code in
 // identity/; this file loads what they need with a few set-wise queries per group and writes the outcome.
 import type { InStatement, Transaction } from '@libsql/client';
-import type { Stage, WireEvent } from '../../../wire.ts';
+import { EVENTS, type Stage, type WireEvent } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
 import { eventTouches } from '../../identity/channels.ts';
 import {
+  actOrder,
+  type BrowserAct,
   type GraphLink,
   type GraphNode,
   type LinkDecision,
   type LinkStatus,
   resolveGraph,
+  SEGMENT_SUFFIX,
+  type SwitchPoint,
+  segmentAt,
+  segmentBase,
 } from '../../identity/graph.ts';
 import { type EventIdentity, eventIdentity, type Proof } from '../../identity/identifiers.ts';
 import {
@@ -126,6 +132,8 @@ interface NodeRow extends GraphNode {
   profileId: string | null;
   clusterId: string | null;
   homeProfile: string | null;
+  /** A browser used by several people: where each later person's part begins. */
+  segments: SwitchPoint[] | null;
   isNew: boolean;
   dirty: boolean;
 }
@@ -150,8 +158,25 @@ function nodeFromRow(r: Record<string, unknown>): NodeRow {
     profileId: (r.profile_id as string | null) ?? null,
     clusterId: (r.cluster_id as string | null) ?? null,
     homeProfile: (r.home_profile as string | null) ?? null,
+    segments: r.segments ? (JSON.parse(String(r.segments)) as SwitchPoint[]) : null,
     isNew: false,
     dirty: false,
+  };
+}
+
+const NODE_COLUMNS = 'key, profile_id, cluster_id, verified, shared_at, home_profile, segments';
+
+function newNode(key: string, verified = false): NodeRow {
+  return {
+    key,
+    verified,
+    sharedAt: null,
+    profileId: null,
+    clusterId: null,
+    homeProfile: null,
+    segments: null,
+    isNew: true,
+    dirty: true,
   };
 }
 
@@ -288,8 +313,7 @@ export async function stitchEvents(
   if (keys.length) {
     const rows = await selectIn(
       tx,
-      (m) =>
-        `SELECT key, profile_id, cluster_id, verified, shared_at, home_profile FROM identities WHERE site_id = ? AND key IN (${m})`,
+      (m) => `SELECT ${NODE_COLUMNS} FROM identities WHERE site_id = ? AND key IN (${m})`,
       [siteId],
       keys,
     );
@@ -299,16 +323,7 @@ export async function stitchEvents(
   for (const [key, verified] of nodeInfo) {
     const n = nodes.get(key);
     if (!n) {
-      nodes.set(key, {
-        key,
-        verified,
-        sharedAt: null,
-        profileId: null,
-        clusterId: null,
-        homeProfile: null,
-        isNew: true,
-        dirty: true,
-      });
+      nodes.set(key, newNode(key, verified));
     } else if (verified && !n.verified) {
       n.verified = true;
       n.dirty = true;
@@ -358,10 +373,12 @@ export async function stitchEvents(
     }
   }
 
+  await recordActs(tx, siteId, fresh, nodes, dirtyClusters);
   const replayed = await replay(tx, siteId, settings, nodes, links, dirtyClusters, now, extra);
 
   // Identifiers no replay covered and that have no profile yet get one of their own.
   for (const n of nodes.values()) {
+    if (n.key.startsWith('s:')) continue;
     if (n.profileId && n.clusterId) continue;
     if (replayed.keys.has(n.key)) continue;
     n.clusterId = newId();
@@ -371,9 +388,92 @@ export async function stitchEvents(
     replayed.fresh.add(n.profileId);
   }
 
+  await placeOnSegments(tx, siteId, fresh, nodes, replayed.moved);
   await writeNodesAndLinks(tx, siteId, nodes, links, now);
   await settleProfiles(tx, siteId, settings, fresh, nodes, replayed, now);
   await writeTouches(tx, siteId, fresh, settings);
+}
+
+/** The act a fresh event is, if it is one: a browser saying who uses it. */
+function actOf(e: StitchEvent): { browser: string; act: BrowserAct } | null {
+  const saysWho =
+    e.type === 'identify' || e.type === 'alias' || e.event === EVENTS.form || e.proof === 'secret';
+  if (!saysWho) return null;
+  const browser = e.identity.ids.find((i) => i.kind === 'anonymous')?.key;
+  const persons = e.identity.ids.filter((i) => i.kind === 'user' || i.kind === 'email');
+  if (!browser || !persons.length) return null;
+  // As for links: the secret key vouches for all it names, a signed identify for its user id.
+  const vouched = (kind: string) =>
+    e.proof === 'secret' || (e.type === 'identify' && e.proof === 'hmac' && kind === 'user');
+  return {
+    browser,
+    act: {
+      ts: e.ts,
+      messageId: e.messageId,
+      persons: persons.map((p) => p.key),
+      verified: persons.filter((p) => vouched(p.kind)).map((p) => p.key),
+    },
+  };
+}
+
+const actRow = (a: BrowserAct) => JSON.stringify(a.persons.map((p) => [p, a.verified.includes(p) ? 1 : 0]));
+function actFromRow(r: Record<string, unknown>): BrowserAct {
+  const persons = JSON.parse(String(r.persons)) as [string, number][];
+  return {
+    ts: Number(r.ts),
+    messageId: String(r.message_id),
+    persons: persons.map(([p]) => p),
+    verified: persons.filter(([, v]) => v === 1).map(([p]) => p),
+  };
+}
+
+/**
+ * Keeps the fresh events' acts. An act that could move where a browser is cut (the browser is already shared,
+ * the act is older than one already kept, or it names someone the browser has not named) replays its cluster.
+ */
+async function recordActs(
+  tx: Exec,
+  siteId: string,
+  fresh: StitchEvent[],
+  nodes: Map<string, NodeRow>,
+  dirtyClusters: Set<string>,
+): Promise<void> {
+  const acts = fresh.map(actOf).filter((x): x is { browser: string; act: BrowserAct } => !!x);
+  if (!acts.length) return;
+  const browsers = [...new Set(acts.map((a) => a.browser))];
+  const known = new Map<string, { persons: Set<string>; last: BrowserAct | null }>();
+  const rows = await selectIn(
+    tx,
+    (m) =>
+      `SELECT browser, ts, message_id, persons FROM browser_acts WHERE site_id = ? AND browser IN (${m})`,
+    [siteId],
+    browsers.filter((b) => !nodes.get(b)?.isNew),
+  );
+  for (const r of rows) {
+    const b = String(r.browser);
+    const act = actFromRow(r);
+    let k = known.get(b);
+    if (!k) known.set(b, (k = { persons: new Set(), last: null }));
+    for (const p of act.persons) k.persons.add(p);
+    if (!k.last || actOrder(act, k.last) > 0) k.last = act;
+  }
+  for (const { browser, act } of acts) {
+    const n = nodes.get(browser);
+    const k = known.get(browser);
+    if (!n?.clusterId || !k) continue;
+    const moves =
+      !!n.segments?.length ||
+      (k.last !== null && actOrder(act, k.last) < 0) ||
+      act.persons.some((p) => !k.persons.has(p));
+    if (moves) dirtyClusters.add(n.clusterId);
+  }
+  for (const part of chunks(acts)) {
+    await tx.execute({
+      sql: `INSERT INTO browser_acts (site_id, browser, ts, message_id, persons) VALUES ${rowsOf(part.length, 5)}
+            ON CONFLICT DO NOTHING`,
+      args: part.flatMap(({ browser, act }) => [siteId, browser, act.ts, act.messageId, actRow(act)]),
+    });
+  }
 }
 
 interface Replayed {
@@ -385,6 +485,8 @@ interface Replayed {
   fresh: Set<string>;
   /** Profile ids no longer in use, and the profile that took most of their identifiers. */
   retired: Map<string, string>;
+  /** Browsers whose parts changed: their events were moved to the part they fall in. */
+  moved: Set<string>;
 }
 
 /** Replays the dirty clusters (with the new links and identifiers) from scratch and assigns profiles. */
@@ -398,15 +500,20 @@ async function replay(
   now: number,
   extra: Extra,
 ): Promise<Replayed> {
-  const out: Replayed = { keys: new Set(), refold: new Map(), fresh: new Set(), retired: new Map() };
+  const out: Replayed = {
+    keys: new Set(),
+    refold: new Map(),
+    fresh: new Set(),
+    retired: new Map(),
+    moved: new Set(),
+  };
   const pending = [...links.values()].some((l) => l.isNew && l.status === 'pending');
   if (dirtyClusters.size === 0 && !pending) return out;
   const cl = [...dirtyClusters];
   if (cl.length) {
     const rows = await selectIn(
       tx,
-      (m) =>
-        `SELECT key, profile_id, cluster_id, verified, shared_at, home_profile FROM identities WHERE site_id = ? AND cluster_id IN (${m})`,
+      (m) => `SELECT ${NODE_COLUMNS} FROM identities WHERE site_id = ? AND cluster_id IN (${m})`,
       [siteId],
       cl,
     );
@@ -432,10 +539,60 @@ async function replay(
   // Shared status is decided afresh from the links in scope (see above), not carried over.
   const graphNodes = scopeNodes.map((n) => ({ ...n, sharedAt: null }));
   const scopeLinks = [...links.values()].filter((l) => scope.has(l.a) && scope.has(l.b));
-  const result = resolveGraph(graphNodes, scopeLinks, settings);
+  // Every act of the browsers in scope: where each is cut depends on all of them.
+  const acts = new Map<string, BrowserAct[]>();
+  const browsers = [...scope].filter((k) => k.startsWith('a:'));
+  if (browsers.length) {
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT browser, ts, message_id, persons FROM browser_acts WHERE site_id = ? AND browser IN (${m})`,
+      [siteId],
+      browsers,
+    );
+    for (const r of rows) {
+      const b = String(r.browser);
+      let list = acts.get(b);
+      if (!list) acts.set(b, (list = []));
+      list.push(actFromRow(r));
+    }
+  }
+  // A browser's later parts keep their names (and so their profiles) for as long as their cut points stand.
+  const namer = (base: string, _ts: number, messageId: string) => {
+    const kept = nodes.get(base)?.segments?.find((p) => p.messageId === messageId);
+    return kept?.key ?? `s:${base.slice(2)}~${newId(SEGMENT_SUFFIX - 1)}`;
+  };
+  const result = resolveGraph(graphNodes, scopeLinks, settings, namer, acts);
+  const parts = new Set<string>();
+  for (const points of result.segments.values())
+    for (const p of points) {
+      parts.add(p.key);
+      if (!nodes.has(p.key)) nodes.set(p.key, newNode(p.key));
+      scope.add(p.key);
+    }
+  const same = (x: SwitchPoint[] | null, y: SwitchPoint[] | null) =>
+    JSON.stringify(x ?? []) === JSON.stringify(y ?? []);
+  for (const k of scope) {
+    if (!k.startsWith('a:')) continue;
+    const n = nodes.get(k)!;
+    const points = result.segments.get(k) ?? null;
+    if (!same(n.segments, points)) {
+      for (const p of [...(n.segments ?? []), ...(points ?? [])]) out.moved.add(p.key);
+      n.segments = points;
+      n.dirty = true;
+      out.moved.add(k);
+    }
+  }
+  // Parts no longer cut (a link revoked, an earlier event arrived) are dropped; their events moved with them.
+  const dropped = scopeNodes.filter((n) => n.key.startsWith('s:') && !parts.has(n.key)).map((n) => n.key);
+  for (const k of dropped) {
+    nodes.delete(k);
+    await tx.execute({ sql: 'DELETE FROM identities WHERE site_id = ? AND key = ?', args: [siteId, k] });
+  }
 
   const oldProfile = new Map(scopeNodes.map((n) => [n.key, n.profileId]));
-  for (const n of scopeNodes) {
+  const scopeAll = [...scope].filter((k) => nodes.has(k)).map((k) => nodes.get(k)!);
+  for (const n of scopeAll) {
     const at = result.shared.get(n.key) ?? null;
     if (n.sharedAt !== at) {
       n.sharedAt = at;
@@ -510,7 +667,8 @@ async function replay(
       n.homeProfile ??= id;
     }
     if (oldIds.has(id)) reused.add(id);
-    if (changed || sizeBefore !== members.length || members.some((k) => nodes.get(k)!.isNew)) {
+    const moved = members.some((k) => out.moved.has(k));
+    if (changed || sizeBefore !== members.length || members.some((k) => nodes.get(k)!.isNew) || moved) {
       out.refold.set(id, keys);
     }
   }
@@ -561,6 +719,63 @@ async function replay(
   return out;
 }
 
+/**
+ * Events of a browser used by several people belong to the part they fall in, stored as their `ident`: a
+ * browser whose cut points changed has all its events (and payments) placed again; a new event of an
+ * unchanged one is placed alone. The events' owners in memory follow.
+ */
+async function placeOnSegments(
+  tx: Exec,
+  siteId: string,
+  fresh: StitchEvent[],
+  nodes: Map<string, NodeRow>,
+  moved: Set<string>,
+): Promise<void> {
+  for (const base of moved) {
+    if (!base.startsWith('a:')) continue;
+    const points = nodes.get(base)?.segments ?? [];
+    const parts = [...moved].filter((k) => k.startsWith('s:') && segmentBase(k) === base);
+    for (const table of ['events', 'payments']) {
+      if (parts.length)
+        await tx.execute({
+          sql: `UPDATE ${table} SET ident = ? WHERE site_id = ? AND ident IN (${qs(parts.length)})`,
+          args: [base, siteId, ...parts],
+        });
+      // Latest part first, so each update only sees events still on the browser's first part.
+      for (const p of [...points].reverse()) {
+        await tx.execute({
+          sql: `UPDATE ${table} SET ident = ? WHERE site_id = ? AND ident = ? AND (ts > ? OR (ts = ? AND message_id >= ?))`,
+          args: [p.key, siteId, base, p.ts, p.ts, p.messageId],
+        });
+      }
+    }
+  }
+  const need = new Set<string>();
+  for (const e of fresh) {
+    const owner = e.identity.owner;
+    const points = owner.startsWith('a:') ? nodes.get(owner)?.segments : null;
+    if (!points?.length) continue;
+    const part = segmentAt(owner, points, e.ts, e.messageId);
+    if (part === owner) continue;
+    e.identity.owner = part;
+    if (!nodes.has(part)) need.add(part);
+    if (!moved.has(owner))
+      await tx.execute({
+        sql: 'UPDATE events SET ident = ? WHERE site_id = ? AND message_id = ?',
+        args: [part, siteId, e.messageId],
+      });
+  }
+  if (need.size) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT ${NODE_COLUMNS} FROM identities WHERE site_id = ? AND key IN (${m})`,
+      [siteId],
+      [...need],
+    );
+    for (const r of rows) nodes.set(String(r.key), nodeFromRow(r));
+  }
+}
+
 async function writeNodesAndLinks(
   tx: Exec,
   siteId: string,
@@ -571,10 +786,11 @@ async function writeNodesAndLinks(
   const dirtyNodes = [...nodes.values()].filter((n) => n.dirty);
   for (const part of chunks(dirtyNodes)) {
     await tx.execute({
-      sql: `INSERT INTO identities (site_id, key, profile_id, created_at, cluster_id, verified, shared_at, home_profile)
-            VALUES ${rowsOf(part.length, 8)}
+      sql: `INSERT INTO identities (site_id, key, profile_id, created_at, cluster_id, verified, shared_at, home_profile, segments)
+            VALUES ${rowsOf(part.length, 9)}
             ON CONFLICT (site_id, key) DO UPDATE SET profile_id = excluded.profile_id, cluster_id = excluded.cluster_id,
-              verified = excluded.verified, shared_at = excluded.shared_at, home_profile = excluded.home_profile`,
+              verified = excluded.verified, shared_at = excluded.shared_at, home_profile = excluded.home_profile,
+              segments = excluded.segments`,
       args: part.flatMap((n) => [
         siteId,
         n.key,
@@ -584,6 +800,7 @@ async function writeNodesAndLinks(
         n.verified ? 1 : 0,
         n.sharedAt,
         n.homeProfile,
+        n.segments?.length ? JSON.stringify(n.segments) : null,
       ]),
     });
   }

@@ -15,6 +15,7 @@ import m013 from './013-profile-sort-orders.ts';
 import m014 from './014-stage-times.ts';
 import m015 from './015-store-versions.ts';
 import m016 from './016-stripe-event-outcome.ts';
+import m017 from './017-browser-segments.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m014,
   m015,
   m016,
+  m017,
 ];
 
 /**
