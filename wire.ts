@@ -818,6 +818,10 @@ export interface SiteRuleSettings {
      * made by the site's server), instead of keeping it as a claim.
      */
     requireVerifiedIdentify: boolean;
+    /** A direct visit within this many days of a non-direct touch leaves that touch the last one. */
+    attributionWindowDays: number;
+    /** Referral credits a referrer earns per UTC day; more wait for a marketer's review. */
+    referralDailyLimit: number;
   };
 }
 
@@ -863,6 +867,11 @@ export interface ProfileReferral {
   /** When the referred profile became a lead, and the event that made it one. */
   at: string;
   messageId: string;
+  /**
+   * `credited` counts; `review` is over the site's daily limit and waits for a marketer
+   * (POST /api/profiles/:id/referrals/:messageId/review {approve}); `rejected` never counts.
+   */
+  status: 'credited' | 'review' | 'rejected';
 }
 
 // Declaration merging: these fields belong to ProfileDetail (GET /api/profiles/:id).
@@ -871,4 +880,6 @@ export interface ProfileDetail {
   referralCode?: string | null;
   /** Credits as a referrer, earliest first. */
   referrals?: ProfileReferral[];
+  /** Has credited referrals but has never paid: a referral makes only a paying customer loyal. */
+  advocate?: boolean;
 }

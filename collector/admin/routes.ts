@@ -33,6 +33,10 @@ const MergeSchema = v.object({
 });
 const RevokeSchema = v.object({ reason: reasonField });
 const AnswerSchema = v.object({ accept: v.boolean('accept must be true or false') });
+const ReviewSchema = v.object({
+  approve: v.boolean('approve must be true or false'),
+});
+
 const StageSchema = v.object({
   stage: v.picklist(STAGES, `stage must be one of ${STAGES.join(', ')}`),
   reason: reasonField,
@@ -210,6 +214,12 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
   authed.post('/profiles/:id/stage', async function stage(c) {
     const body = await jsonBody(c.req, StageSchema);
     await profileStore.setStage(c.req.param('id'), body.stage, body.reason);
+    return c.json((await profileStore.get(c.req.param('id')))! satisfies ProfileReply);
+  });
+
+  authed.post('/profiles/:id/referrals/:messageId/review', async function review(c) {
+    const body = await jsonBody(c.req, ReviewSchema);
+    await profileStore.reviewReferral(c.req.param('id'), c.req.param('messageId'), body.approve);
     return c.json((await profileStore.get(c.req.param('id')))! satisfies ProfileReply);
   });
 

@@ -14,7 +14,13 @@ import type {
   UserSummary,
 } from '../../wire.ts';
 import { ApiError } from '../http/errors.ts';
-import { DEFAULT_BLOCKED_VALUES, DEFAULT_SCORE, identitySettings } from '../identity/rules.ts';
+import {
+  DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+  DEFAULT_BLOCKED_VALUES,
+  DEFAULT_REFERRAL_DAILY_LIMIT,
+  DEFAULT_SCORE,
+  identitySettings,
+} from '../identity/rules.ts';
 import type { Site, Store, TokenRow } from '../store/types.ts';
 import { normaliseOrigin } from './origins.ts';
 import type { AuthVars } from './auth.ts';
@@ -71,6 +77,8 @@ const SettingsSchema = v.object({
       ),
       sharedLimit: v.optional(whole('sharedLimit', 1, 1000)),
       requireVerifiedIdentify: v.optional(v.boolean('requireVerifiedIdentify must be true or false')),
+      attributionWindowDays: v.optional(whole('attributionWindowDays', 1, 3650)),
+      referralDailyLimit: v.optional(whole('referralDailyLimit', 1, 10000)),
     }),
   ),
 });
@@ -160,13 +168,21 @@ function ruleSettings(site: Site): SiteSettingsReply {
       blockedValues: extra,
       sharedLimit: applied.sharedLimit,
       requireVerifiedIdentify: applied.requireVerifiedIdentify,
+      attributionWindowDays: applied.attributionWindowDays,
+      referralDailyLimit: applied.referralDailyLimit,
     },
   };
   return {
     settings,
     defaults: {
       score: { ...DEFAULT_SCORE, forms: { ...DEFAULT_SCORE.forms } },
-      identity: { blockedValues: [], sharedLimit: DEFAULT_SHARED_LIMIT, requireVerifiedIdentify: false },
+      identity: {
+        blockedValues: [],
+        sharedLimit: DEFAULT_SHARED_LIMIT,
+        requireVerifiedIdentify: false,
+        attributionWindowDays: DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+        referralDailyLimit: DEFAULT_REFERRAL_DAILY_LIMIT,
+      },
       builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
     },
   };
@@ -229,6 +245,10 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
       if (body.identity.sharedLimit !== undefined) identity.sharedLimit = body.identity.sharedLimit;
       if (body.identity.requireVerifiedIdentify !== undefined)
         identity.requireVerifiedIdentify = body.identity.requireVerifiedIdentify;
+      if (body.identity.attributionWindowDays !== undefined)
+        identity.attributionWindowDays = body.identity.attributionWindowDays;
+      if (body.identity.referralDailyLimit !== undefined)
+        identity.referralDailyLimit = body.identity.referralDailyLimit;
       stored.identity = identity;
     }
     await store.sites.setSettings(site.id, stored);

@@ -520,7 +520,22 @@ export function lifecycle(
   if (retained) ev.push({ stage: 'retained', e: retained });
   if (paid[2])
     ev.push({ stage: 'loyal', e: { at: paid[2].at, messageId: paid[2].messageId, rule: 'third payment' } });
-  if (referralCredits[0]) ev.push({ stage: 'loyal', e: referralCredits[0] });
+  // A referral makes a paying customer loyal; a referrer who never paid stays where payments put them (an
+  // advocate, see isAdvocate). Loyal comes at the later of the first credit and the first payment.
+  const credit = referralCredits[0];
+  if (credit && paid[0]) {
+    const paidLater = paid[0].at > credit.at;
+    ev.push({
+      stage: 'loyal',
+      e: paidLater
+        ? {
+            at: paid[0].at,
+            messageId: paid[0].messageId,
+            rule: `${credit.rule}; loyal from the first payment`,
+          }
+        : credit,
+    });
+  }
   ev.sort((a, b) => a.e.at - b.e.at || rank(a.stage) - rank(b.stage));
 
   const history: StageEntry[] = [];
@@ -588,6 +603,11 @@ export function lifecycle(
     }
   }
   return { stage, history };
+}
+
+/** A referrer with counted credits who has never paid: flagged as an advocate instead of a later stage. */
+export function isAdvocate(p: ProfileState, referralCredits: Evidence[]): boolean {
+  return referralCredits.length > 0 && !p.payments.some((x) => !x.refunded && !x.placeholder);
 }
 
 export type Status = 'active' | 'at_risk' | 'churned';

@@ -15,6 +15,8 @@ export interface IdentitySettings {
   attributionWindowDays: number;
   /** An identify carrying a user id without proof is refused (per event) instead of kept as a claim. */
   requireVerifiedIdentify: boolean;
+  /** Referral credits a referrer earns per UTC day before the rest wait for a marketer's review. */
+  referralDailyLimit: number;
   /** Lead score weights and the `qualified` threshold. */
   score: ScoreSettings;
 }
@@ -85,6 +87,9 @@ export const DEFAULT_OWN_DOMAINS = [
   'appleid.apple.com',
 ];
 
+export const DEFAULT_REFERRAL_DAILY_LIMIT = 5;
+export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 90;
+
 export const DEFAULT_SCORE: ScoreSettings = {
   threshold: 50,
   pricingView: 10,
@@ -129,7 +134,12 @@ export function identitySettings(origins: string[], settings: unknown): Identity
     sharedLimit: num(id.sharedLimit, 3, 1),
     sharedWindowDays: num(id.sharedWindowDays, 30, 1),
     requireVerifiedIdentify: id.requireVerifiedIdentify === true,
-    attributionWindowDays: num(s.attributionWindowDays, 90, 1),
+    attributionWindowDays: num(
+      id.attributionWindowDays,
+      num(s.attributionWindowDays, DEFAULT_ATTRIBUTION_WINDOW_DAYS, 1),
+      1,
+    ),
+    referralDailyLimit: num(id.referralDailyLimit, DEFAULT_REFERRAL_DAILY_LIMIT, 1),
     score: {
       threshold: num(sc.threshold, DEFAULT_SCORE.threshold, 1),
       pricingView: num(sc.pricingView, DEFAULT_SCORE.pricingView),

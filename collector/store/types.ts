@@ -242,6 +242,8 @@ export interface ProfileStore {
   answerProposal(linkId: string, accept: boolean): Promise<void>;
   /** A manual stage, kept until evidence moves the profile past it later; returns the stage now held. */
   setStage(id: string, stage: Stage, reason: string): Promise<Stage>;
+  /** Approves or rejects one of a referrer's credits (by its lead event's messageId). */
+  reviewReferral(id: string, messageId: string, approve: boolean): Promise<void>;
 }
 
 export interface ReportStore {

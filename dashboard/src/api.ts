@@ -209,6 +209,11 @@ export const api = {
       method: 'POST',
       body: { accept },
     }),
+  reviewReferral: (id: string, messageId: string, approve: boolean) =>
+    request<ProfileReply>(
+      `/api/profiles/${encodeURIComponent(id)}/referrals/${encodeURIComponent(messageId)}/review`,
+      { method: 'POST', body: { approve } },
+    ),
   setStage: (id: string, stage: Stage, reason: string) =>
     request<ProfileReply>(`/api/profiles/${encodeURIComponent(id)}/stage`, {
       method: 'POST',

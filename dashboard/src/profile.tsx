@@ -5,6 +5,7 @@ import {
   type Identifier,
   type LinkSummary,
   type ProfileDetail,
+  type ProfileReferral,
   type ProfileReply,
   type ProfileSummary,
   STAGES,
@@ -132,6 +133,12 @@ export function ProfilePage({ id }: { id: string }) {
             <h2 id="stage-history">Stage history</h2>
             <StageHistory profile={profile} />
           </section>
+          {profile.referrals?.length || profile.referralCode ? (
+            <section aria-labelledby="referrals">
+              <h2 id="referrals">Referrals</h2>
+              <Referrals profile={profile} onChanged={changed} />
+            </section>
+          ) : null}
           <section aria-labelledby="identifiers">
             <h2 id="identifiers">Identifiers</h2>
             <Identifiers identifiers={profile.identifiers} />
@@ -256,6 +263,11 @@ function ProfileHeader({
           <dt>Stage</dt>
           <dd>
             <StageBadge stage={profile.stage} />
+            {profile.advocate ? (
+              <span class="badge badge-advocate" title="Refers leads but has not paid yet">
+                Advocate
+              </span>
+            ) : null}
             {reason ? (
               <span class="headline-why">{reason.manual ? reason.rule : `because: ${reason.rule}`}</span>
             ) : null}
@@ -316,6 +328,85 @@ function ProfileHeader({
         <MergeDialog profile={profile} onClose={() => setDialog(null)} onChanged={onChanged} />
       ) : null}
     </header>
+  );
+}
+
+const REFERRAL_STATUS: Record<ProfileReferral['status'], string> = {
+  credited: 'Credited',
+  review: 'Waiting for review',
+  rejected: 'Rejected',
+};
+
+/**
+ * The profile as a referrer: its code and the leads it referred. Credits over the site's daily limit wait
+ * here for a marketer to approve or reject them; a counted one can be rejected too.
+ */
+function Referrals({ profile, onChanged }: { profile: ProfileDetail; onChanged: (r: ProfileReply) => void }) {
+  const action = useAction();
+  const refs = profile.referrals ?? [];
+  const waiting = refs.filter((r) => r.status === 'review').length;
+  const review = (r: ProfileReferral, approve: boolean) =>
+    action.run(() => api.reviewReferral(profile.id, r.messageId, approve), onChanged);
+  return (
+    <>
+      {profile.referralCode ? (
+        <p class="small">
+          Share <code>?ref={profile.referralCode}</code>
+        </p>
+      ) : null}
+      {profile.advocate ? (
+        <p class="muted small">An advocate: refers leads but has not paid yet, so not loyal.</p>
+      ) : null}
+      {refs.length === 0 ? (
+        <p class="muted small">No referred leads yet.</p>
+      ) : (
+        <>
+          {waiting ? (
+            <p class="small" role="note">
+              {waiting} {waiting === 1 ? 'credit waits' : 'credits wait'} for your review: over the daily
+              limit.
+            </p>
+          ) : null}
+          <ul class="referral-list" aria-label="Referred leads">
+            {refs.map((r, i) => (
+              <li key={r.messageId}>
+                <Link href={`${BASE}/profiles/${encodeURIComponent(r.profileId)}`}>
+                  Referred lead {i + 1}
+                </Link>
+                <span class="muted small">
+                  {' '}
+                  became a lead <RelativeTime iso={r.at} />
+                </span>
+                <span class={`referral-status referral-${r.status}`}>{REFERRAL_STATUS[r.status]}</span>
+                {r.status === 'review' ? (
+                  <span class="referral-actions">
+                    <button
+                      type="button"
+                      class="button button-small"
+                      disabled={action.busy}
+                      aria-label={`Approve referred lead ${i + 1}`}
+                      onClick={() => review(r, true)}
+                    >
+                      Approve
+                    </button>
+                    <button
+                      type="button"
+                      class="button button-small"
+                      disabled={action.busy}
+                      aria-label={`Reject referred lead ${i + 1}`}
+                      onClick={() => review(r, false)}
+                    >
+                      Reject
+                    </button>
+                  </span>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {action.error ? <ErrorNotice error={action.error} /> : null}
+    </>
   );
 }
 

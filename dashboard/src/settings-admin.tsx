@@ -1,7 +1,13 @@
 // The settings that need the admin API's settings routes: adding and editing sites, a site's lead scoring and
 // identity rules, users and API tokens. Part of the lazy settings chunk (settings.tsx imports it).
 import { useEffect, useState } from 'preact/hooks';
-import type { SiteCreatedReply, SiteSettingsReply, SiteSummary, TokenCreatedReply } from '../../wire.ts';
+import type {
+  SiteCreatedReply,
+  SiteRuleSettings,
+  SiteSettingsReply,
+  SiteSummary,
+  TokenCreatedReply,
+} from '../../wire.ts';
 import type { ApiError } from './api.ts';
 import { CopyButton, ErrorNotice, Loading, RelativeTime } from './components.tsx';
 import { ConfirmDialog } from './dialog.tsx';
@@ -539,27 +545,30 @@ export function IdentityRules({ site }: { site: SiteSummary }) {
   const [current, setCurrent] = useState<SiteSettingsReply | null>(null);
   const [value, setValue] = useState('');
   const [limit, setLimit] = useState('');
+  const [windowDays, setWindowDays] = useState('');
+  const [perDay, setPerDay] = useState('');
   const [removing, setRemoving] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<'limit' | 'referrals' | null>(null);
   const action = useAction();
   useEffect(() => {
     if (rules.status === 'ready') {
       setCurrent(rules.data);
       setLimit(String(rules.data.settings.identity.sharedLimit));
+      setWindowDays(String(rules.data.settings.identity.attributionWindowDays));
+      setPerDay(String(rules.data.settings.identity.referralDailyLimit));
     }
   }, [rules]);
   if (rules.status === 'error') return <ErrorNotice error={rules.error} retry={retry} />;
   if (rules.status === 'loading' || !current) return <Loading label="Loading identity rules…" />;
   const blocked = current.settings.identity.blockedValues;
-  const save = (
-    identity: { blockedValues?: string[]; sharedLimit?: number; requireVerifiedIdentify?: boolean },
-    done?: () => void,
-  ) =>
+  const save = (identity: Partial<SiteRuleSettings['identity']>, done?: () => void) =>
     action.run(
       () => settingsApi.saveRules(site.id, { identity }),
       (reply) => {
         setCurrent(reply);
         setLimit(String(reply.settings.identity.sharedLimit));
+        setWindowDays(String(reply.settings.identity.attributionWindowDays));
+        setPerDay(String(reply.settings.identity.referralDailyLimit));
         done?.();
       },
     );
@@ -645,8 +654,8 @@ export function IdentityRules({ site }: { site: SiteSummary }) {
         aria-labelledby="shared-title"
         onSubmit={(e) => {
           e.preventDefault();
-          setSaved(false);
-          save({ sharedLimit: Number(limit) }, () => setSaved(true));
+          setSaved(null);
+          save({ sharedLimit: Number(limit) }, () => setSaved('limit'));
         }}
       >
         <h2 id="shared-title">Shared identifiers</h2>
@@ -664,14 +673,66 @@ export function IdentityRules({ site }: { site: SiteSummary }) {
             max={1000}
             invalid={invalid(action.error, 'identity.sharedLimit') === 'true'}
             onInput={(v) => {
-              setSaved(false);
+              setSaved(null);
               setLimit(v);
             }}
           />
           <button type="submit" class="button button-primary" disabled={action.busy}>
             Save limit
           </button>
-          {saved ? (
+          {saved === 'limit' ? (
+            <span class="saved" role="status">
+              Saved
+            </span>
+          ) : null}
+        </div>
+      </form>
+      <form
+        class="card"
+        aria-labelledby="credit-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaved(null);
+          save({ attributionWindowDays: Number(windowDays), referralDailyLimit: Number(perDay) }, () =>
+            setSaved('referrals'),
+          );
+        }}
+      >
+        <h2 id="credit-title">Attribution and referrals</h2>
+        <p class="muted">
+          A direct visit within the attribution window of a campaign or referral click leaves that click the
+          last touch. A referrer earns up to the daily number of referral credits; more wait for your review
+          on the referrer's profile. A referral makes only a paying customer loyal.
+        </p>
+        <div class="inline-form">
+          <NumberField
+            short
+            label="Attribution window (days)"
+            value={windowDays}
+            min={1}
+            max={3650}
+            invalid={invalid(action.error, 'identity.attributionWindowDays') === 'true'}
+            onInput={(v) => {
+              setSaved(null);
+              setWindowDays(v);
+            }}
+          />
+          <NumberField
+            short
+            label="Referral credits per referrer per day"
+            value={perDay}
+            min={1}
+            max={10000}
+            invalid={invalid(action.error, 'identity.referralDailyLimit') === 'true'}
+            onInput={(v) => {
+              setSaved(null);
+              setPerDay(v);
+            }}
+          />
+          <button type="submit" class="button button-primary" disabled={action.busy}>
+            Save rules
+          </button>
+          {saved === 'referrals' ? (
             <span class="saved" role="status">
               Saved
             </span>

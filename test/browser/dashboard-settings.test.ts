@@ -189,6 +189,17 @@ describe('dashboard settings', () => {
       blockedValues: ['shared-login'],
       sharedLimit: 4,
       requireVerifiedIdentify: false,
+      attributionWindowDays: 90,
+      referralDailyLimit: 5,
+    });
+    // Attribution window and the referral daily limit.
+    await page.getByLabel('Attribution window (days)').fill('30');
+    await page.getByLabel('Referral credits per referrer per day').fill('2');
+    await page.getByRole('button', { name: 'Save rules' }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    expect((await rules()).settings.identity).toMatchObject({
+      attributionWindowDays: 30,
+      referralDailyLimit: 2,
     });
     // Verified identify: turned on, it is saved; turned off again, too.
     const requireSigned = page.getByLabel('Require a signed identify for user ids');

@@ -1,10 +1,18 @@
 // Table-driven tests of the referral rules (collector/identity/referrals.ts) and their lifecycle evidence.
 import { describe, expect, it } from 'vitest';
 import { eventIdentity } from '../../collector/identity/identifiers.ts';
-import { derive, type FoldEvent, lifecycle, type ProfileState } from '../../collector/identity/profile.ts';
+import {
+  derive,
+  type FoldEvent,
+  isAdvocate,
+  lifecycle,
+  type ProfileState,
+} from '../../collector/identity/profile.ts';
 import {
   type CodeLookups,
+  type CreditContext,
   creditFor,
+  creditStatuses,
   referralClaim,
   referralEvidence,
   resolveCode,
@@ -177,34 +185,147 @@ describe('the credit', () => {
     ['form', 1, 'bob@acme.com'],
   ]);
   const none: CodeLookups = { codes: new Map(), profiles: new Map() };
-  it.each<[string, string | null, boolean]>([
-    ['to another profile', 'P-ann', true],
-    ['while no profile holds the referrer’s identifier yet (it waits)', null, true],
-    ['to the visitor’s own profile: ignored', 'P-bob', false],
-  ])('%s', (_name, holder, credited) => {
-    const c = creditFor('P-bob', referred, none, () => holder);
-    expect(c).toEqual(
-      credited
-        ? { referredId: 'P-bob', referrerKey: 'u:ann-1', code: 'ann-1', at: min(1), messageId: 'm1' }
-        : null,
+  const browsers: Record<string, string[]> = {
+    'P-bob': ['a:B'],
+    'P-ann': ['a:A'],
+    'P-ann-on-B': ['a:A', 'a:B'],
+  };
+  const ctx = (holder: string | null, taken = false): CreditContext => ({
+    profileOf: () => holder,
+    browsersOf: (pid) => new Set(browsers[pid] ?? []),
+    contactTaken: () => taken,
+  });
+  const credit = {
+    referredId: 'P-bob',
+    referrerKey: 'u:ann-1',
+    code: 'ann-1',
+    at: min(1),
+    messageId: 'm1',
+    contact: 'e:bob@acme.com',
+  };
+  it.each<[string, ProfileState, CreditContext, boolean]>([
+    ['to another profile', referred, ctx('P-ann'), true],
+    ['while no profile holds the referrer’s identifier yet (it waits)', referred, ctx(null), true],
+    ['to the visitor’s own profile: ignored', referred, ctx('P-bob'), false],
+    ['from a browser the referrer uses: refused', referred, ctx('P-ann-on-B'), false],
+    ['with a contact another credited lead used: refused', referred, ctx('P-ann', true), false],
+    [
+      'a lead without a contact identifier earns nothing',
+      state([
+        ['land', 0, 'ann-1'],
+        ['identify', 1, 'not-an-address'],
+      ]),
+      ctx('P-ann'),
+      false,
+    ],
+  ])('%s', (_name, p, c, credited) => {
+    expect(creditFor('P-bob', p, none, c)).toEqual(credited ? credit : null);
+  });
+});
+
+describe('the daily limit and reviews', () => {
+  const c = (m: number, id: string, review: 'approved' | 'rejected' | null = null) => ({
+    referredId: `P-${id}`,
+    at: min(m),
+    messageId: id,
+    review,
+  });
+  it.each<[string, ReturnType<typeof c>[], number, Record<string, string>]>([
+    [
+      'up to the limit per day counts',
+      [c(1, 'a'), c(2, 'b'), c(3, 'c')],
+      2,
+      { a: 'credited', b: 'credited', c: 'review' },
+    ],
+    [
+      'a new UTC day starts a new count',
+      [c(1, 'a'), c(2, 'b'), c(24 * 60 + 1, 'c')],
+      2,
+      { a: 'credited', b: 'credited', c: 'credited' },
+    ],
+    [
+      'evidence order, not arrival order',
+      [c(3, 'c'), c(2, 'b'), c(1, 'a')],
+      1,
+      { a: 'credited', b: 'review', c: 'review' },
+    ],
+    [
+      'an approval counts over the limit',
+      [c(1, 'a'), c(2, 'b', 'approved')],
+      1,
+      { a: 'credited', b: 'credited' },
+    ],
+    [
+      'a rejection never counts and frees its place',
+      [c(1, 'a', 'rejected'), c(2, 'b')],
+      1,
+      { a: 'rejected', b: 'credited' },
+    ],
+    ['a self-credit is left out', [c(1, 'ann'), c(2, 'b')], 1, { b: 'credited' }],
+  ])('%s', (_name, credits, limit, want) => {
+    expect(Object.fromEntries(creditStatuses('P-ann', credits, limit))).toEqual(want);
+    expect(referralEvidence('P-ann', credits, limit).map((e) => e.messageId)).toEqual(
+      Object.entries(want)
+        .filter(([, s]) => s === 'credited')
+        .map(([id]) => id)
+        .sort(
+          (x, y) => credits.find((k) => k.messageId === x)!.at - credits.find((k) => k.messageId === y)!.at,
+        ),
     );
   });
 });
 
 describe('loyal from a credited referral', () => {
   const reach = state([['page', 0]]);
-  const credit = (id: string, m: number, msg: string) => ({ referredId: id, at: min(m), messageId: msg });
+  const paying = state([
+    ['page', 0],
+    ['pay', 2, 'o1'],
+  ]);
+  const payingLate = state([
+    ['page', 0],
+    ['pay', 8, 'o1'],
+  ]);
+  const credit = (id: string, m: number, msg: string) => ({
+    referredId: id,
+    at: min(m),
+    messageId: msg,
+    review: null,
+  });
 
-  it.each<[string, ProfileState, ReturnType<typeof credit>[], string, string | null]>([
-    ['a reach profile jumps to loyal', reach, [credit('P-bob', 5, 'bob-form')], 'loyal', 'bob-form'],
+  it.each<[string, ProfileState, ReturnType<typeof credit>[], string, string | null, boolean]>([
+    [
+      'a referrer who never paid is an advocate, not loyal',
+      reach,
+      [credit('P-bob', 5, 'bob-form')],
+      'reach',
+      null,
+      true,
+    ],
+    [
+      'a paying referrer becomes loyal with the credit',
+      paying,
+      [credit('P-bob', 5, 'bob-form')],
+      'loyal',
+      'bob-form',
+      false,
+    ],
+    [
+      'a credit before the first payment makes loyal at the payment',
+      payingLate,
+      [credit('P-bob', 5, 'bob-form')],
+      'loyal',
+      'm1',
+      false,
+    ],
     [
       'the earliest credit is the evidence',
-      reach,
+      paying,
       [credit('P-cat', 9, 'cat-form'), credit('P-bob', 5, 'bob-form')],
       'loyal',
       'bob-form',
+      false,
     ],
-    ['a credit from itself never counts', reach, [credit('P-ann', 5, 'x')], 'reach', null],
+    ['a credit from itself never counts', paying, [credit('P-ann', 5, 'x')], 'customer', null, false],
     [
       'a third payment earlier than the credit stays the evidence',
       state([
@@ -216,33 +337,36 @@ describe('loyal from a credited referral', () => {
       [credit('P-bob', 5, 'bob-form')],
       'loyal',
       'm3',
+      false,
     ],
-    ['no credit, no loyal', reach, [], 'reach', null],
-  ])('%s', (_name, p, credits, stage, evidence) => {
-    const { stage: got, history } = lifecycle(p, null, referralEvidence('P-ann', credits));
+    ['no credit, no loyal', paying, [], 'customer', null, false],
+  ])('%s', (_name, p, credits, stage, evidence, advocate) => {
+    const ev = referralEvidence('P-ann', credits, 5);
+    const { stage: got, history } = lifecycle(p, null, ev);
     expect(got).toBe(stage);
+    expect(isAdvocate(p, ev)).toBe(advocate);
     const loyal = history.find((h) => h.stage === 'loyal' && !h.skipped);
     expect(loyal?.messageId ?? null).toBe(evidence);
     if (stage === 'loyal' && evidence !== 'm3') {
       expect(loyal!.rule).toMatch(/^referral: referred visitor P-bob became a lead/);
-      expect(history.filter((h) => h.skipped).map((h) => h.stage)).toEqual([
-        'lead',
-        'qualified',
-        'customer',
-        'retained',
-      ]);
+      // Loyal never skips customer: it needs a payment.
+      expect(history.some((h) => h.stage === 'customer' && !h.skipped)).toBe(true);
     }
   });
 
-  it('a manual stage holds until the credit moves the profile past it', () => {
-    const over = { stage: 'lead' as const, reason: 'call', at: min(2) };
-    const { stage, history } = lifecycle(reach, over, referralEvidence('P-ann', [credit('P-bob', 5, 'b')]));
+  it('a manual stage holds until the credit moves a paying profile past it', () => {
+    const over = { stage: 'lead' as const, reason: 'call', at: min(1) };
+    const { stage, history } = lifecycle(
+      paying,
+      over,
+      referralEvidence('P-ann', [credit('P-bob', 5, 'b')], 5),
+    );
     expect(stage).toBe('loyal');
     expect(history.map((h) => [h.stage, !!h.manual, !!h.skipped])).toEqual([
       ['reach', false, false],
       ['lead', true, false],
       ['qualified', false, true],
-      ['customer', false, true],
+      ['customer', false, false],
       ['retained', false, true],
       ['loyal', false, false],
     ]);

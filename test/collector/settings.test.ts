@@ -80,7 +80,13 @@ describe('lifecycle and identity rules', () => {
         chat: 15,
         forms: { demo: 40, trial: 40, contact: 25, newsletter: 5, default: 20 },
       },
-      identity: { blockedValues: [], sharedLimit: 3, requireVerifiedIdentify: false },
+      identity: {
+        blockedValues: [],
+        sharedLimit: 3,
+        requireVerifiedIdentify: false,
+        attributionWindowDays: 90,
+        referralDailyLimit: 5,
+      },
     });
     expect(got.body.defaults.builtInBlockedValues).toContain('anonymous');
 
@@ -98,6 +104,8 @@ describe('lifecycle and identity rules', () => {
       blockedValues: ['guest', 'test@example.com'],
       sharedLimit: 5,
       requireVerifiedIdentify: false,
+      attributionWindowDays: 90,
+      referralDailyLimit: 5,
     });
     const row = await h.db.execute({ sql: 'SELECT settings FROM sites WHERE id = ?', args: [h.site.id] });
     expect(JSON.parse(String(row.rows[0].settings))).toEqual({
@@ -117,6 +125,8 @@ describe('lifecycle and identity rules', () => {
       [{ identity: { sharedLimit: 0 } }, 'identity.sharedLimit'],
       [{ identity: { blockedValues: ['ok', ''] } }, 'identity.blockedValues.1'],
       [{ identity: { blockedValues: 'guest' } }, 'identity.blockedValues'],
+      [{ identity: { referralDailyLimit: 0 } }, 'identity.referralDailyLimit'],
+      [{ identity: { attributionWindowDays: 1.5 } }, 'identity.attributionWindowDays'],
     ];
     for (const [body, field] of cases) {
       const res = await h.api(`/api/sites/${h.site.id}/settings`, json('PUT', body));

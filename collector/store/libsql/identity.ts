@@ -10,6 +10,7 @@ import {
   manualLink,
   pairOf,
   referralCredits,
+  restageReferrers,
   siteSettings,
   stitchEvents,
   writeStage,
@@ -165,12 +166,53 @@ export async function setStage(
     const state = JSON.parse(String(row.state)) as ProfileState;
     const id = String(row.id);
     const credits = (await referralCredits(tx, String(row.site_id), [id])).get(id) ?? [];
+    const settings = await siteSettings(tx, String(row.site_id));
     const { stage: next, history } = lifecycle(
       state,
       { stage, reason, at: now },
-      referralEvidence(id, credits),
+      referralEvidence(id, credits, settings.referralDailyLimit),
     );
     await writeStage(tx, id, next, history);
     return next;
+  });
+}
+
+/**
+ * A marketer's decision on one of a referrer's credits (one that waits for review, or any to reject): kept by
+ * the lead event's messageId, so it holds through refolds, merges and unmerges. The referrer's stage follows.
+ */
+export async function reviewReferral(
+  db: Db,
+  write: Write,
+  profileId: string,
+  messageId: string,
+  approve: boolean,
+): Promise<void> {
+  await mustProfile(db, profileId, 'id');
+  await write(async (tx) => {
+    const row = await mustProfile(tx, profileId, 'id');
+    const id = String(row.id);
+    const siteId = String(row.site_id);
+    const credits = (await referralCredits(tx, siteId, [id])).get(id) ?? [];
+    if (!credits.some((c) => c.messageId === messageId && c.referredId !== id))
+      throw new Refused(
+        'not_found',
+        'not_found',
+        'no referral of this profile has this messageId',
+        'messageId',
+      );
+    await tx.execute({
+      sql: `INSERT INTO referral_reviews (site_id, message_id, decision, decided_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (site_id, message_id) DO UPDATE SET decision = excluded.decision, decided_at = excluded.decided_at`,
+      args: [siteId, messageId, approve ? 'approved' : 'rejected', Date.now()],
+    });
+    const keys = await profileKeys(tx, id);
+    await restageReferrers(
+      tx,
+      siteId,
+      await siteSettings(tx, siteId),
+      new Set(keys.map((k) => k.key)),
+      new Map(),
+    );
   });
 }

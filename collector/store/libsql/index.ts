@@ -9,7 +9,14 @@ import { createChatStore } from './chat.ts';
 import { createChatFeed, lastChangeId } from './chat-feed.ts';
 import { commitEventGroups } from './events.ts';
 import { createFormStore } from './forms.ts';
-import { answerProposal, listProposals, mergeProfiles, revokeLink, setStage } from './identity.ts';
+import {
+  answerProposal,
+  listProposals,
+  mergeProfiles,
+  revokeLink,
+  reviewReferral,
+  setStage,
+} from './identity.ts';
 import { migrate, snapshot } from './migrate.ts';
 import { overview } from './overview.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
@@ -62,6 +69,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
       proposals: (siteId) => listProposals(client, siteId),
       answerProposal: (linkId, accept) => answerProposal(client, write, linkId, accept),
       setStage: (id, stage, reason) => setStage(client, write, id, stage, reason),
+      reviewReferral: (id, messageId, approve) => reviewReferral(client, write, id, messageId, approve),
     },
     reports: {
       overview: (query) => overview(client, query),

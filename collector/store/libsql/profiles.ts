@@ -24,6 +24,7 @@ import { PREFIX_KIND } from '../../identity/identifiers.ts';
 import { browserOf, segmentAt, type SwitchPoint } from '../../identity/graph.ts';
 import { billingSummary } from '../../identity/payments.ts';
 import {
+  isAdvocate,
   lifecycle,
   type ProfileState,
   STATUS_DAYS,
@@ -458,6 +459,7 @@ async function profileExtras(
     referredBy: state?.referredBy ?? null,
     referralCode: referral.referralCode,
     referrals: referral.referrals.map((r) => ({ ...r, at: iso(r.at) })),
+    advocate: state ? isAdvocate(state, referral.evidence) : false,
     ...(state ? { billing: billingSummary(state, Date.now()) } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   resolveGraph,
   SEGMENT_SUFFIX,
   type SwitchPoint,
+  browserOf,
   segmentAt,
   segmentBase,
 } from '../../identity/graph.ts';
@@ -35,7 +36,13 @@ import {
 import { attributionColumns } from '../../identity/payments.ts';
 import {
   type CodeLookups,
+  contactOf,
+  type CreditContext,
+  type CreditView,
   creditFor,
+  creditStatuses,
+  type ReferralReview,
+  type ReferralStatus,
   REFERRAL_CODE_PREFIX,
   type ReferralCredit,
   referralClaim,
@@ -941,7 +948,15 @@ async function settleProfiles(
       });
     }
   }
-  const referrals = await settleReferrals(tx, siteId, states, new Set(keysOf.keys()), replayed.retired, now);
+  const referrals = await settleReferrals(
+    tx,
+    siteId,
+    settings,
+    states,
+    new Set(keysOf.keys()),
+    replayed.retired,
+    now,
+  );
   const written = [...states].filter(([, p]) => p.eventCount > 0);
   for (const part of chunks(written)) {
     const args: Arg[] = [];
@@ -1018,7 +1033,7 @@ async function settleProfiles(
       await tx.execute({ sql: 'DELETE FROM profiles WHERE id = ?', args: [id] });
     }
   }
-  await restageReferrers(tx, siteId, referrals.referrerKeys, states);
+  await restageReferrers(tx, siteId, settings, referrals.referrerKeys, states);
 }
 
 // ---- Referrals ----
@@ -1028,8 +1043,8 @@ export async function referralCredits(
   tx: Exec,
   siteId: string,
   ids: string[],
-): Promise<Map<string, Pick<ReferralCredit, 'referredId' | 'at' | 'messageId'>[]>> {
-  const out = new Map<string, Pick<ReferralCredit, 'referredId' | 'at' | 'messageId'>[]>();
+): Promise<Map<string, CreditView[]>> {
+  const out = new Map<string, CreditView[]>();
   if (!ids.length) return out;
   // A site with no credits at all (most groups of most sites) pays one index probe, not the join.
   const any = await tx.execute({
@@ -1040,8 +1055,9 @@ export async function referralCredits(
   const rows = await selectIn(
     tx,
     (m) =>
-      `SELECT i.profile_id AS pid, c.referred_id, c.at, c.message_id FROM identities i
+      `SELECT i.profile_id AS pid, c.referred_id, c.at, c.message_id, r.decision FROM identities i
        JOIN referral_credits c ON c.site_id = i.site_id AND c.referrer_key = i.key
+       LEFT JOIN referral_reviews r ON r.site_id = c.site_id AND r.message_id = c.message_id
        WHERE i.site_id = ? AND i.profile_id IN (${m})`,
     [siteId],
     ids,
@@ -1050,7 +1066,12 @@ export async function referralCredits(
     const pid = String(r.pid);
     let list = out.get(pid);
     if (!list) out.set(pid, (list = []));
-    list.push({ referredId: String(r.referred_id), at: Number(r.at), messageId: String(r.message_id) });
+    list.push({
+      referredId: String(r.referred_id),
+      at: Number(r.at),
+      messageId: String(r.message_id),
+      review: (r.decision as ReferralReview | null) ?? null,
+    });
   }
   return out;
 }
@@ -1107,6 +1128,7 @@ async function codeLookups(tx: Exec, siteId: string, codes: string[], now: numbe
 async function settleReferrals(
   tx: Exec,
   siteId: string,
+  settings: IdentitySettings,
   states: Map<string, ProfileState>,
   refolded: Set<string>,
   retired: Map<string, string>,
@@ -1122,7 +1144,7 @@ async function settleReferrals(
     const rows = await selectIn(
       tx,
       (m) =>
-        `SELECT referred_id, referrer_key, code, at, message_id FROM referral_credits WHERE referred_id IN (${m})`,
+        `SELECT referred_id, referrer_key, code, at, message_id, contact FROM referral_credits WHERE referred_id IN (${m})`,
       [],
       [...check],
     );
@@ -1133,6 +1155,7 @@ async function settleReferrals(
         code: String(r.code),
         at: Number(r.at),
         messageId: String(r.message_id),
+        contact: String(r.contact ?? ''),
       });
     }
     // Claims to resolve: new or changed ones, and every claim of a profile whose membership changed.
@@ -1158,13 +1181,72 @@ async function settleReferrals(
       );
       for (const r of hr) holder.set(String(r.key), String(r.profile_id));
     }
+    // What the trust rules need: the browsers of the referred and referring profiles, and the credits that
+    // already name the same contacts.
+    const around = new Set([...todo, ...holder.values()]);
+    const browsers = new Map<string, Set<string>>();
+    if (around.size) {
+      const br = await selectIn(
+        tx,
+        (m) =>
+          `SELECT key, profile_id FROM identities WHERE site_id = ? AND profile_id IN (${m})
+           AND (substr(key, 1, 2) = 'a:' OR substr(key, 1, 2) = 's:')`,
+        [siteId],
+        [...around],
+      );
+      for (const r of br) {
+        const pid = String(r.profile_id);
+        let set = browsers.get(pid);
+        if (!set) browsers.set(pid, (set = new Set()));
+        set.add(browserOf(String(r.key)));
+      }
+    }
+    const contacts = [
+      ...new Set([...todo].map((id) => contactOf(states.get(id)!)).filter((c): c is string => !!c)),
+    ];
+    const byContact = new Map<
+      string,
+      { referredId: string; at: number; messageId: string; referrerKey: string }[]
+    >();
+    if (contacts.length) {
+      const cr = await selectIn(
+        tx,
+        (m) =>
+          `SELECT referred_id, referrer_key, at, message_id, contact FROM referral_credits WHERE site_id = ? AND contact IN (${m})`,
+        [siteId],
+        contacts,
+      );
+      for (const r of cr) {
+        const c = String(r.contact);
+        let list = byContact.get(c);
+        if (!list) byContact.set(c, (list = []));
+        list.push({
+          referredId: String(r.referred_id),
+          at: Number(r.at),
+          messageId: String(r.message_id),
+          referrerKey: String(r.referrer_key),
+        });
+      }
+    }
+    const earlier = (x: { at: number; messageId: string }, at: number, messageId: string) =>
+      x.at < at || (x.at === at && x.messageId < messageId);
+    const ctx: CreditContext = {
+      profileOf: (k) => holder.get(k) ?? null,
+      browsersOf: (pid) => browsers.get(pid) ?? new Set(),
+      contactTaken: (contact, referredId, at, messageId) =>
+        (byContact.get(contact) ?? []).some(
+          (x) => x.referredId !== referredId && !check.has(x.referredId) && earlier(x, at, messageId),
+        ),
+    };
+    const kept: ReferralCredit[] = [];
     for (const id of check) {
       const old = existing.get(id) ?? null;
       const want = todo.has(id)
-        ? creditFor(id, states.get(id)!, lookups, (k) => holder.get(k) ?? null)
+        ? creditFor(id, states.get(id)!, lookups, ctx)
         : states.get(id) && states.get(id)!.eventCount > 0 && referralClaim(states.get(id)!)
           ? old
           : null;
+      if (want) kept.push(want);
       const same =
         (!old && !want) ||
         (!!old &&
@@ -1172,7 +1254,8 @@ async function settleReferrals(
           old.referrerKey === want.referrerKey &&
           old.code === want.code &&
           old.at === want.at &&
-          old.messageId === want.messageId);
+          old.messageId === want.messageId &&
+          old.contact === want.contact);
       if (same) continue;
       if (old) {
         referrerKeys.add(old.referrerKey);
@@ -1181,24 +1264,34 @@ async function settleReferrals(
       if (want) {
         referrerKeys.add(want.referrerKey);
         await tx.execute({
-          sql: `INSERT INTO referral_credits (referred_id, site_id, referrer_key, code, at, message_id)
-                VALUES (?, ?, ?, ?, ?, ?)`,
-          args: [id, siteId, want.referrerKey, want.code, want.at, want.messageId],
+          sql: `INSERT INTO referral_credits (referred_id, site_id, referrer_key, code, at, message_id, contact)
+                VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          args: [id, siteId, want.referrerKey, want.code, want.at, want.messageId, want.contact],
         });
+      }
+    }
+    // A contact belongs to the earliest credited lead that used it: a later credit holding it is withdrawn.
+    for (const k of kept) {
+      for (const x of byContact.get(k.contact) ?? []) {
+        if (x.referredId === k.referredId || check.has(x.referredId) || earlier(x, k.at, k.messageId))
+          continue;
+        referrerKeys.add(x.referrerKey);
+        await tx.execute({ sql: 'DELETE FROM referral_credits WHERE referred_id = ?', args: [x.referredId] });
       }
     }
   }
   const live = [...states].filter(([, p]) => p.eventCount > 0).map(([id]) => id);
   const credits = await referralCredits(tx, siteId, live);
   const evidence = new Map<string, Evidence[]>();
-  for (const [id, list] of credits) evidence.set(id, referralEvidence(id, list));
+  for (const [id, list] of credits) evidence.set(id, referralEvidence(id, list, settings.referralDailyLimit));
   return { evidence, referrerKeys };
 }
 
 /** Referrers whose credits changed but whose rows this group did not write: their stage, recomputed. */
-async function restageReferrers(
+export async function restageReferrers(
   tx: Exec,
   siteId: string,
+  settings: IdentitySettings,
   referrerKeys: Set<string>,
   written: Map<string, ProfileState>,
 ) {
@@ -1227,7 +1320,7 @@ async function restageReferrers(
     const { stage, history } = lifecycle(
       JSON.parse(String(r.state)) as ProfileState,
       override,
-      referralEvidence(id, credits.get(id) ?? []),
+      referralEvidence(id, credits.get(id) ?? [], settings.referralDailyLimit),
     );
     if (stage !== r.stage) await writeStage(tx, id, stage, history);
   }
@@ -1279,14 +1372,21 @@ export async function profileReferrals(
   keys: string[],
 ): Promise<{
   referralCode: string | null;
-  referrals: { profileId: string; at: number; messageId: string }[];
+  referrals: { profileId: string; at: number; messageId: string; status: ReferralStatus }[];
   evidence: Evidence[];
 }> {
+  const limit = (await siteSettings(tx, siteId)).referralDailyLimit;
   const credits = (await referralCredits(tx, siteId, [profileId])).get(profileId) ?? [];
-  const evidence = referralEvidence(profileId, credits);
+  const evidence = referralEvidence(profileId, credits, limit);
+  const status = creditStatuses(profileId, credits, limit);
   const referrals = credits
     .filter((c) => c.referredId !== profileId)
-    .map((c) => ({ profileId: c.referredId, at: c.at, messageId: c.messageId }))
+    .map((c) => ({
+      profileId: c.referredId,
+      at: c.at,
+      messageId: c.messageId,
+      status: status.get(c.messageId) ?? 'credited',
+    }))
     .sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
   if (!keys.length) return { referralCode: null, referrals, evidence };
   const found = await selectIn(

@@ -16,6 +16,7 @@ import m014 from './014-stage-times.ts';
 import m015 from './015-store-versions.ts';
 import m016 from './016-stripe-event-outcome.ts';
 import m017 from './017-browser-segments.ts';
+import m018 from './018-referral-trust.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m015,
   m016,
   m017,
+  m018,
 ];
 
 /**
