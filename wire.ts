@@ -858,6 +858,44 @@ export interface TokenCreatedReply {
   secret: string;
 }
 
+// ---- The change log (collector → dashboard, automations) ----
+
+export const PROFILE_CHANGE_KINDS = [
+  'created',
+  'merged',
+  'unmerged',
+  'stage_entered',
+  'stage_left',
+  'score_crossed',
+  'referral_credited',
+] as const;
+export type ProfileChangeKind = (typeof PROFILE_CHANGE_KINDS)[number];
+
+/** One row of the append-only change log: what a commit changed about a profile. */
+export interface ProfileChangeItem {
+  /** Increasing: read on with `after=seq`. */
+  seq: number;
+  siteId: string;
+  profileId: string;
+  kind: ProfileChangeKind;
+  /**
+   * created {stage}; merged {mergedId, linkId, by}; unmerged {into: [ids]}; stage_entered {stage, from};
+   * stage_left {stage, to}; score_crossed {score, threshold, direction}; referral_credited {referredId, messageId}.
+   */
+  detail: Record<string, unknown>;
+  /** When it happened by its evidence (event time), else when it was decided. */
+  at: string;
+  messageId: string | null;
+  createdAt: string;
+}
+
+/** GET /api/changes?site=&after=SEQ&limit=N: the changes after a cursor, oldest first. */
+export interface ProfileChangesReply {
+  changes: ProfileChangeItem[];
+  /** The cursor to read on from (the last seq returned, or the one given). */
+  after: number;
+}
+
 // ---- Referrals (collector → dashboard) ----
 
 /** A referred visitor who became a lead, credited to the referrer (its `loyal` evidence). */

@@ -9,6 +9,7 @@ import {
   type MergeProposalsReply,
   PROFILE_SORTS,
   PROFILE_STATUSES,
+  type ProfileChangesReply,
   type ProfileReply,
   type ProfilesReply,
   STAGES,
@@ -41,6 +42,14 @@ const StageSchema = v.object({
   stage: v.picklist(STAGES, `stage must be one of ${STAGES.join(', ')}`),
   reason: reasonField,
 });
+
+/** A whole number from the query string, within bounds, or a 400 naming the parameter. */
+function whole(value: string, field: string, min: number, max: number): number {
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new ApiError(400, 'invalid_query', `${field} must be a whole number from ${min} to ${max}`, field);
+  return n;
+}
 
 function oneOf<T extends string>(
   value: string | undefined,
@@ -215,6 +224,17 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     const body = await jsonBody(c.req, StageSchema);
     await profileStore.setStage(c.req.param('id'), body.stage, body.reason);
     return c.json((await profileStore.get(c.req.param('id')))! satisfies ProfileReply);
+  });
+
+  authed.get('/changes', async function changes(c) {
+    const after = whole(c.req.query('after') ?? '0', 'after', 0, Number.MAX_SAFE_INTEGER);
+    const limit = whole(c.req.query('limit') ?? '100', 'limit', 1, 1000);
+    const reply: ProfileChangesReply = await profileStore.changes({
+      siteId: c.req.query('site') || undefined,
+      after,
+      limit,
+    });
+    return c.json(reply);
   });
 
   authed.post('/profiles/:id/referrals/:messageId/review', async function review(c) {

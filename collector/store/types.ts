@@ -13,6 +13,7 @@ import type {
   InboxChange,
   MergeProposal,
   OverviewReply,
+  ProfileChangesReply,
   ProfileDetail,
   ProfileSort,
   ProfileStatus,
@@ -244,6 +245,8 @@ export interface ProfileStore {
   setStage(id: string, stage: Stage, reason: string): Promise<Stage>;
   /** Approves or rejects one of a referrer's credits (by its lead event's messageId). */
   reviewReferral(id: string, messageId: string, approve: boolean): Promise<void>;
+  /** The change log after a cursor (`seq`), oldest first; one site's or all. */
+  changes(query: { siteId?: string; after: number; limit: number }): Promise<ProfileChangesReply>;
 }
 
 export interface ReportStore {

@@ -31,6 +31,13 @@ it(
               "SELECT COUNT(*) AS n FROM profiles WHERE merged_into IS NULL AND stage IN ('customer', 'retained', 'loyal') AND first_payment_at IS NULL",
             );
             expect(Number(unpaidLoyal.rows[0].n)).toBe(0);
+            // The change log agrees: each live profile's last stage entered is the stage it holds.
+            const drift = await h.db.execute(
+              `SELECT p.id, p.stage, (SELECT json_extract(c.detail, '$.stage') FROM profile_changes c
+               WHERE c.profile_id = p.id AND c.kind = 'stage_entered' ORDER BY c.seq DESC LIMIT 1) AS logged
+             FROM profiles p WHERE p.merged_into IS NULL`,
+            );
+            for (const r of drift.rows) expect(r.logged, String(r.id)).toBe(r.stage);
           } finally {
             await h.close();
           }

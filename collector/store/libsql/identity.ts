@@ -2,13 +2,21 @@
 // proposal, set a stage. Each runs in one write transaction and replays the clusters it touches, so the
 // profiles come out exactly as the remaining links say.
 import type { Db as Client } from './client.ts';
-import { type MergeProposal, STAGES, type Stage } from '../../../wire.ts';
+import {
+  type MergeProposal,
+  type ProfileChangeItem,
+  type ProfileChangesReply,
+  STAGES,
+  type Stage,
+} from '../../../wire.ts';
+import { type ProfileChange, profileChanges } from '../../identity/changes.ts';
 import { lifecycle, type ProfileState } from '../../identity/profile.ts';
 import { referralEvidence } from '../../identity/referrals.ts';
 import {
   linkFromRow,
   manualLink,
   pairOf,
+  appendChanges,
   referralCredits,
   restageReferrers,
   siteSettings,
@@ -173,6 +181,17 @@ export async function setStage(
       referralEvidence(id, credits, settings.referralDailyLimit),
     );
     await writeStage(tx, id, next, history);
+    const score = Number(row.score);
+    const changes = profileChanges(
+      id,
+      { stage: String(row.stage) as Stage, score },
+      { stage: next, score },
+      history,
+      settings.score.threshold,
+      { at: state.lastKey[0], messageId: state.lastKey[1] },
+      now,
+    );
+    await appendChanges(tx, String(row.site_id), changes, now);
     return next;
   });
 }
@@ -207,12 +226,39 @@ export async function reviewReferral(
       args: [siteId, messageId, approve ? 'approved' : 'rejected', Date.now()],
     });
     const keys = await profileKeys(tx, id);
+    const changes: ProfileChange[] = [];
+    const now = Date.now();
     await restageReferrers(
       tx,
       siteId,
       await siteSettings(tx, siteId),
       new Set(keys.map((k) => k.key)),
       new Map(),
+      changes,
+      now,
     );
+    await appendChanges(tx, siteId, changes, now);
   });
+}
+
+/** The change log after a cursor, oldest first (the `profile_changes_site` index, or the primary key). */
+export async function listChanges(
+  db: Db,
+  query: { siteId?: string; after: number; limit: number },
+): Promise<ProfileChangesReply> {
+  const rs = await db.execute({
+    sql: `SELECT * FROM profile_changes WHERE seq > ? ${query.siteId ? 'AND site_id = ?' : ''} ORDER BY seq LIMIT ?`,
+    args: [query.after, ...(query.siteId ? [query.siteId] : []), query.limit],
+  });
+  const changes: ProfileChangeItem[] = rs.rows.map((r) => ({
+    seq: Number(r.seq),
+    siteId: String(r.site_id),
+    profileId: String(r.profile_id),
+    kind: String(r.kind) as ProfileChangeItem['kind'],
+    detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+    at: new Date(Number(r.at)).toISOString(),
+    messageId: (r.message_id as string | null) ?? null,
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+  }));
+  return { changes, after: changes.length ? changes[changes.length - 1].seq : query.after };
 }

@@ -11,6 +11,7 @@ import { commitEventGroups } from './events.ts';
 import { createFormStore } from './forms.ts';
 import {
   answerProposal,
+  listChanges,
   listProposals,
   mergeProfiles,
   revokeLink,
@@ -70,6 +71,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
       answerProposal: (linkId, accept) => answerProposal(client, write, linkId, accept),
       setStage: (id, stage, reason) => setStage(client, write, id, stage, reason),
       reviewReferral: (id, messageId, approve) => reviewReferral(client, write, id, messageId, approve),
+      changes: (query) => listChanges(client, query),
     },
     reports: {
       overview: (query) => overview(client, query),

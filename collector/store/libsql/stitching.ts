@@ -4,6 +4,7 @@
 import type { InStatement, Transaction } from '@libsql/client';
 import { EVENTS, type Stage, type WireEvent } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
+import { type ProfileChange, profileChanges, type Written } from '../../identity/changes.ts';
 import { eventTouches } from '../../identity/channels.ts';
 import {
   actOrder,
@@ -494,6 +495,27 @@ interface Replayed {
   retired: Map<string, string>;
   /** Browsers whose parts changed: their events were moved to the part they fall in. */
   moved: Set<string>;
+  /** Merges and unmerges the replay decided, for the change log. */
+  changes: ProfileChange[];
+}
+
+/** Appends rows to the change log (`profile_changes`), in the caller's transaction. */
+export async function appendChanges(tx: Exec, siteId: string, changes: ProfileChange[], now: number) {
+  for (const part of chunks(changes)) {
+    await tx.execute({
+      sql: `INSERT INTO profile_changes (site_id, profile_id, kind, detail, at, message_id, created_at)
+            VALUES ${rowsOf(part.length, 7)}`,
+      args: part.flatMap((c) => [
+        siteId,
+        c.profileId,
+        c.kind,
+        JSON.stringify(c.detail),
+        Math.round(c.at),
+        c.messageId,
+        now,
+      ]),
+    });
+  }
 }
 
 /** Replays the dirty clusters (with the new links and identifiers) from scratch and assigns profiles. */
@@ -513,6 +535,7 @@ async function replay(
     fresh: new Set(),
     retired: new Map(),
     moved: new Set(),
+    changes: [],
   };
   const pending = [...links.values()].some((l) => l.isNew && l.status === 'pending');
   if (dirtyClusters.size === 0 && !pending) return out;
@@ -680,6 +703,18 @@ async function replay(
     }
   }
   for (const old of oldIds) {
+    // A profile whose identifiers now fall into several was unmerged.
+    const into = assigned
+      .filter(([members]) => members.some((k) => oldProfile.get(k) === old))
+      .map(([, id]) => id);
+    if (into.length > 1)
+      out.changes.push({
+        profileId: into.includes(old) ? old : into[0],
+        kind: 'unmerged',
+        detail: { from: old, into },
+        at: now,
+        messageId: null,
+      });
     if (reused.has(old)) continue;
     const holder = assigned.find(([members]) => members.some((k) => oldProfile.get(k) === old));
     if (holder) out.retired.set(old, holder[1]);
@@ -703,6 +738,13 @@ async function replay(
         const survivor = nodes.get(l.a)!.profileId!;
         const merged = survivor === pa ? pb : pa;
         const kind = l.decision === 'manual' ? 'manual' : l.decision === 'accepted' ? 'proposal' : 'auto';
+        out.changes.push({
+          profileId: survivor,
+          kind: 'merged',
+          detail: { mergedId: merged, linkId: l.id, by: kind },
+          at: l.decision ? now : l.ts,
+          messageId: l.decision ? null : l.messageId,
+        });
         merges.push({
           sql: `INSERT INTO merges (id, site_id, survivor_id, merged_id, reason, identifier, message_id, created_at, link_id, kind)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -878,9 +920,33 @@ async function settleProfiles(
     list.push(e);
   }
   const stored = [...byProfile.keys()].filter((id) => !replayed.fresh.has(id));
+  // What the profiles were before this commit, for the change log.
+  const before = new Map<string, Written>();
+  const wasRow = (r: Record<string, unknown>) => {
+    if (r.merged_into === null || r.merged_into === undefined)
+      before.set(String(r.id), { stage: String(r.stage) as Stage, score: Number(r.score) });
+  };
   if (stored.length) {
-    const rows = await selectIn(tx, (m) => `SELECT id, state FROM profiles WHERE id IN (${m})`, [], stored);
-    for (const r of rows) if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT id, state, stage, score, merged_into FROM profiles WHERE id IN (${m})`,
+      [],
+      stored,
+    );
+    for (const r of rows) {
+      wasRow(r);
+      if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
+    }
+  }
+  const rebuilt = [...replayed.refold.keys()];
+  if (rebuilt.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT id, stage, score, merged_into FROM profiles WHERE id IN (${m})`,
+      [],
+      rebuilt,
+    );
+    for (const r of rows) wasRow(r);
   }
   const needKeys: string[] = [];
   for (const [pid, events] of byProfile) {
@@ -958,10 +1024,22 @@ async function settleProfiles(
     now,
   );
   const written = [...states].filter(([, p]) => p.eventCount > 0);
+  const changes: ProfileChange[] = [...replayed.changes, ...referrals.changes];
   for (const part of chunks(written)) {
     const args: Arg[] = [];
     for (const [id, p] of part) {
       const { stage, history } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
+      changes.push(
+        ...profileChanges(
+          id,
+          before.get(id) ?? null,
+          { stage, score: p.score },
+          history,
+          settings.score.threshold,
+          { at: p.lastKey[0], messageId: p.lastKey[1] },
+          now,
+        ),
+      );
       const times = stageTimes(stage, history);
       const ft = p.firstTouch;
       args.push(
@@ -1033,7 +1111,8 @@ async function settleProfiles(
       await tx.execute({ sql: 'DELETE FROM profiles WHERE id = ?', args: [id] });
     }
   }
-  await restageReferrers(tx, siteId, settings, referrals.referrerKeys, states);
+  await restageReferrers(tx, siteId, settings, referrals.referrerKeys, states, changes, now);
+  await appendChanges(tx, siteId, changes, now);
 }
 
 // ---- Referrals ----
@@ -1133,7 +1212,8 @@ async function settleReferrals(
   refolded: Set<string>,
   retired: Map<string, string>,
   now: number,
-): Promise<{ evidence: Map<string, Evidence[]>; referrerKeys: Set<string> }> {
+): Promise<{ evidence: Map<string, Evidence[]>; referrerKeys: Set<string>; changes: ProfileChange[] }> {
+  const changes: ProfileChange[] = [];
   const check = new Set<string>(retired.keys());
   for (const [id, p] of states) {
     if (p.eventCount === 0 || refolded.has(id) || referralClaim(p)) check.add(id);
@@ -1263,6 +1343,15 @@ async function settleReferrals(
       }
       if (want) {
         referrerKeys.add(want.referrerKey);
+        const referrer = holder.get(want.referrerKey);
+        if (referrer && !old)
+          changes.push({
+            profileId: referrer,
+            kind: 'referral_credited',
+            detail: { referredId: id, messageId: want.messageId },
+            at: want.at,
+            messageId: want.messageId,
+          });
         await tx.execute({
           sql: `INSERT INTO referral_credits (referred_id, site_id, referrer_key, code, at, message_id, contact)
                 VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -1284,7 +1373,7 @@ async function settleReferrals(
   const credits = await referralCredits(tx, siteId, live);
   const evidence = new Map<string, Evidence[]>();
   for (const [id, list] of credits) evidence.set(id, referralEvidence(id, list, settings.referralDailyLimit));
-  return { evidence, referrerKeys };
+  return { evidence, referrerKeys, changes };
 }
 
 /** Referrers whose credits changed but whose rows this group did not write: their stage, recomputed. */
@@ -1294,6 +1383,8 @@ export async function restageReferrers(
   settings: IdentitySettings,
   referrerKeys: Set<string>,
   written: Map<string, ProfileState>,
+  changes: ProfileChange[],
+  now: number,
 ) {
   if (!referrerKeys.size) return;
   const rows = await selectIn(
@@ -1307,7 +1398,7 @@ export async function restageReferrers(
   const credits = await referralCredits(tx, siteId, ids);
   for (const id of ids) {
     const rs = await tx.execute({
-      sql: `SELECT p.state, p.stage, o.stage AS o_stage, o.reason, o.at FROM profiles p
+      sql: `SELECT p.state, p.stage, p.score, o.stage AS o_stage, o.reason, o.at FROM profiles p
             LEFT JOIN stage_overrides o ON o.profile_id = p.id WHERE p.id = ? AND p.merged_into IS NULL`,
       args: [id],
     });
@@ -1317,12 +1408,26 @@ export async function restageReferrers(
       r.o_stage === null || r.o_stage === undefined
         ? null
         : { stage: String(r.o_stage) as StageOverride['stage'], reason: String(r.reason), at: Number(r.at) };
+    const state = JSON.parse(String(r.state)) as ProfileState;
     const { stage, history } = lifecycle(
-      JSON.parse(String(r.state)) as ProfileState,
+      state,
       override,
       referralEvidence(id, credits.get(id) ?? [], settings.referralDailyLimit),
     );
-    if (stage !== r.stage) await writeStage(tx, id, stage, history);
+    if (stage === r.stage) continue;
+    await writeStage(tx, id, stage, history);
+    const score = Number(r.score);
+    changes.push(
+      ...profileChanges(
+        id,
+        { stage: String(r.stage) as Stage, score },
+        { stage, score },
+        history,
+        settings.score.threshold,
+        { at: state.lastKey[0], messageId: state.lastKey[1] },
+        now,
+      ),
+    );
   }
 }
 

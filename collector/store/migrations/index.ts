@@ -17,6 +17,7 @@ import m015 from './015-store-versions.ts';
 import m016 from './016-stripe-event-outcome.ts';
 import m017 from './017-browser-segments.ts';
 import m018 from './018-referral-trust.ts';
+import m019 from './019-profile-changes.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m016,
   m017,
   m018,
+  m019,
 ];
 
 /**
