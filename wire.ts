@@ -244,6 +244,11 @@ export interface ProfileSummary {
   /** Channel of the first touch. */
   channel?: string | null;
   leadScore?: number;
+  /**
+   * Its history is being folded again outside the shared commit (a late event or a merge on a long history):
+   * the fields shown are from before that change until it finishes.
+   */
+  recomputing?: boolean;
 }
 
 export interface Identifier {

@@ -1,6 +1,11 @@
 // `npm run bench:stitch`: a generated history of 1,000,000 events over 100,000 profiles through the real
 // writer and commit path (insert, identify, link ledger, incremental profile fold), printing events/s and
 // peak memory. BENCH_EVENTS and BENCH_PROFILES scale it down.
+//
+// Then the late-event stall: on a profile of BENCH_STALL_EVENTS (20,000) events, a late event, and a merge of
+// two such profiles, each committed beside an unrelated visitor's event. It prints what the unrelated request
+// waited and how long the merge's commit took, with the refold outside the commit (now) and inside it (the
+// baseline, TOUCHPOINT_REFOLD_INLINE_LIMIT=Infinity), measured in the same run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,3 +105,80 @@ console.log(
 );
 await store.close();
 rmSync(dir, { recursive: true, force: true });
+
+// ---- The late-event stall ----
+
+const STALL = Number(process.env.BENCH_STALL_EVENTS ?? 20_000);
+const pageOf = (id: string, anon: string, at: number): PreparedEvent => {
+  const e = {
+    messageId: id,
+    anonymousId: anon,
+    timestamp: new Date(at).toISOString(),
+    type: 'page',
+    context: { page: { url: 'https://shop.example/docs', path: '/docs', referrer: '' } },
+  } as WireEvent;
+  return prepareEvent(e, JSON.stringify(e), T0 + 86_400_000 * 400);
+};
+const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
+
+async function stall(limit: string | undefined) {
+  if (limit === undefined) delete process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT;
+  else process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT = limit;
+  const where = mkdtempSync(join(tmpdir(), 'tp-stall-'));
+  const s = await openStore({ url: `file:${join(where, 's.db')}`, queueLimit: 1_000_000 });
+  const { site: big } = await s.sites.create('Stall', ['https://shop.example']);
+  for (const anon of ['big-a', 'big-b']) {
+    for (let i = 0; i < STALL; i += BATCH) {
+      const batch: PreparedEvent[] = [];
+      for (let j = i; j < Math.min(STALL, i + BATCH); j++)
+        batch.push(pageOf(`${anon}-${j}`, anon, T0 + 3_600_000 + j * 1000));
+      await s.events.submit(big.id, batch);
+    }
+  }
+  const settle = async () => {
+    const c = createClient({ url: `file:${join(where, 's.db')}` });
+    for (;;) {
+      const n = Number((await c.execute('SELECT COUNT(*) FROM refold_queue')).rows[0][0]);
+      if (!n) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    c.close();
+  };
+  const beside = async (work: () => Promise<unknown>, n: number) => {
+    // The unrelated visitor's event is submitted just after, so it shares the commit or waits for it.
+    const t = process.hrtime.bigint();
+    const a = work();
+    const u = process.hrtime.bigint();
+    await s.events.submit(big.id, [pageOf(`other-${n}`, `other-${n}`, T0 + 7_200_000)]);
+    const waited = ms(u);
+    await a;
+    return { waited, total: ms(t) };
+  };
+  const late = await beside(() => s.events.submit(big.id, [pageOf('late-1', 'big-a', T0)]), 1);
+  await settle();
+  const alias = {
+    messageId: 'merge-1',
+    anonymousId: 'big-a',
+    previousId: 'big-b',
+    type: 'alias',
+    timestamp: new Date(T0 + 3_600_000 + STALL * 1000).toISOString(),
+  } as WireEvent;
+  const merge = await beside(
+    () => s.events.submit(big.id, [prepareEvent(alias, JSON.stringify(alias), T0 + 86_400_000 * 400)]),
+    2,
+  );
+  await settle();
+  await s.close();
+  rmSync(where, { recursive: true, force: true });
+  return { late, merge };
+}
+
+const inline = await stall('Infinity');
+const outside = await stall(undefined);
+const f = (x: number) => `${x.toFixed(1)} ms`;
+console.log(
+  `late event on a ${STALL}-event profile: an unrelated request waited ${f(outside.late.waited)} (baseline, refold inside the commit: ${f(inline.late.waited)})`,
+);
+console.log(
+  `merge of two ${STALL}-event profiles: the commit took ${f(outside.merge.total)}, an unrelated request waited ${f(outside.merge.waited)} (baseline: ${f(inline.merge.total)} and ${f(inline.merge.waited)})`,
+);

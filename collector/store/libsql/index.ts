@@ -21,6 +21,7 @@ import {
 import { migrate, snapshot } from './migrate.ts';
 import { overview } from './overview.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
+import { createRefolder } from './refolder.ts';
 import { createSiteStore } from './sites.ts';
 import { forgetAllSettings } from './stitching.ts';
 import { type CacheName, watchVersions } from './versions.ts';
@@ -49,6 +50,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
   const versions = watchVersions(client, options.versionPollMs ?? 500);
   versions.on('sites', forgetAllSettings);
   const sites = createSiteStore(client, write, versions);
+  const refolder = createRefolder(client, write);
   return {
     client,
     onChange: (name, listener) => versions.on(name, listener),
@@ -92,6 +94,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     async close() {
       versions.close();
       feed.close();
+      await refolder.close();
       await writer.close();
       client.close();
     },

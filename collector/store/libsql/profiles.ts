@@ -376,7 +376,8 @@ export async function getProfile(
   );
   const extra = await profileExtras(db, summary.siteId, summary.id, keys, row);
   const page = await timelinePage(db, summary.siteId, keys, null, timelineLimit);
-  return { profile: { ...summary, identifiers, ...extra }, ...page };
+  const recomputing = Number(row.recomputing) === 1;
+  return { profile: { ...summary, identifiers, ...extra, ...(recomputing ? { recomputing } : {}) }, ...page };
 }
 
 /** Links touching the profile's identifiers, warnings, merges, touches and the stage history. */

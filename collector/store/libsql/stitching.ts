@@ -82,6 +82,20 @@ async function selectIn(
   return out;
 }
 
+// ---- Refolds outside the commit ----
+
+/** Events above which a profile's refold leaves the shared commit (TOUCHPOINT_REFOLD_INLINE_LIMIT). */
+export function refoldInlineLimit(): number {
+  const n = Number(process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT);
+  return process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT && !Number.isNaN(n) && n >= 0 ? n : 2000;
+}
+const refoldListeners = new Set<() => void>();
+/** Calls `listener` when a commit queues a refold; returns the function that stops it. */
+export function onRefoldQueued(listener: () => void): () => void {
+  refoldListeners.add(listener);
+  return () => refoldListeners.delete(listener);
+}
+
 // ---- Settings ----
 
 const settingsCache = new Map<string, { settings: IdentitySettings; until: number }>();
@@ -886,7 +900,7 @@ async function writeNodesAndLinks(
 
 // ---- Profiles ----
 
-function eventFromRow(r: Record<string, unknown>, settings: IdentitySettings): FoldEvent {
+export function eventFromRow(r: Record<string, unknown>, settings: IdentitySettings): FoldEvent {
   const raw = JSON.parse(String(r.body)) as WireEvent;
   const proof = (r.proof as Proof) ?? null;
   return {
@@ -922,14 +936,21 @@ async function settleProfiles(
   const stored = [...byProfile.keys()].filter((id) => !replayed.fresh.has(id));
   // What the profiles were before this commit, for the change log.
   const before = new Map<string, Written>();
+  // Events each profile held (for deciding whether a refold fits in this commit), and those being recomputed.
+  const size = new Map<string, number>();
+  const recomputing = new Set<string>();
   const wasRow = (r: Record<string, unknown>) => {
-    if (r.merged_into === null || r.merged_into === undefined)
+    size.set(String(r.id), Number(r.event_count ?? 0));
+    if (r.merged_into === null || r.merged_into === undefined) {
       before.set(String(r.id), { stage: String(r.stage) as Stage, score: Number(r.score) });
+      if (Number(r.recomputing) === 1) recomputing.add(String(r.id));
+    }
   };
   if (stored.length) {
     const rows = await selectIn(
       tx,
-      (m) => `SELECT id, state, stage, score, merged_into FROM profiles WHERE id IN (${m})`,
+      (m) =>
+        `SELECT id, state, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
       [],
       stored,
     );
@@ -938,15 +959,21 @@ async function settleProfiles(
       if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
     }
   }
-  const rebuilt = [...replayed.refold.keys()];
+  const rebuilt = [...new Set([...replayed.refold.keys(), ...replayed.retired.keys()])];
   if (rebuilt.length) {
     const rows = await selectIn(
       tx,
-      (m) => `SELECT id, stage, score, merged_into FROM profiles WHERE id IN (${m})`,
+      (m) =>
+        `SELECT id, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
       [],
       rebuilt,
     );
     for (const r of rows) wasRow(r);
+  }
+  // A profile being recomputed takes its new events from the refolder, which reads them all.
+  for (const pid of recomputing) {
+    byProfile.delete(pid);
+    states.delete(pid);
   }
   const needKeys: string[] = [];
   for (const [pid, events] of byProfile) {
@@ -980,6 +1007,34 @@ async function settleProfiles(
     for (const e of events) foldEvent(state, e, keys, settings);
   }
 
+  // A refold bigger than the inline limit leaves the commit: the profile keeps its row, marked recomputing,
+  // and the refolder recomputes it in short transactions of its own (see refoldQueued).
+  const limit = refoldInlineLimit();
+  const deferred: string[] = [];
+  for (const pid of [...keysOf.keys()]) {
+    let events = size.get(pid) ?? 0;
+    for (const [old, into] of replayed.retired) if (into === pid) events += size.get(old) ?? 0;
+    if (before.has(pid) && (events > limit || recomputing.has(pid))) {
+      deferred.push(pid);
+      keysOf.delete(pid);
+      states.delete(pid);
+    }
+  }
+  if (deferred.length) {
+    for (const part of chunks(deferred)) {
+      await tx.execute({
+        sql: `INSERT INTO refold_queue (profile_id, site_id, queued_at) VALUES ${rowsOf(part.length, 3)}
+              ON CONFLICT DO NOTHING`,
+        args: part.flatMap((pid) => [pid, siteId, now]),
+      });
+      await tx.execute({
+        sql: `UPDATE profiles SET recomputing = 1 WHERE id IN (${qs(part.length)})`,
+        args: part,
+      });
+    }
+    for (const listener of refoldListeners) listener();
+  }
+
   // Refold from the events table: the events of a profile are those owned by its keys.
   if (keysOf.size) {
     const owner = new Map<string, string>();
@@ -997,6 +1052,36 @@ async function settleProfiles(
     for (const [pid, list] of evs) states.set(pid, derive(list, keysOf.get(pid)!, settings));
   }
 
+  await writeProfiles(tx, siteId, settings, states, {
+    refolded: new Set(keysOf.keys()),
+    retired: replayed.retired,
+    before,
+    changes: replayed.changes,
+    now,
+  });
+}
+
+/** What a profile write needs besides the states: what was refolded, retired, and the rows before. */
+export interface ProfileWrite {
+  refolded: Set<string>;
+  retired: Map<string, string>;
+  before: Map<string, Written>;
+  changes: ProfileChange[];
+  now: number;
+}
+
+/**
+ * Writes folded profile states: stage (with manual overrides and referral evidence), the row and its read
+ * models, retired and emptied profiles, referrers whose credits moved, and the change log.
+ */
+export async function writeProfiles(
+  tx: Exec,
+  siteId: string,
+  settings: IdentitySettings,
+  states: Map<string, ProfileState>,
+  w: ProfileWrite,
+): Promise<void> {
+  const { refolded, retired, before, now } = w;
   const ids = [...states.keys()];
   const overrides = new Map<string, StageOverride>();
   if (ids.length) {
@@ -1014,17 +1099,9 @@ async function settleProfiles(
       });
     }
   }
-  const referrals = await settleReferrals(
-    tx,
-    siteId,
-    settings,
-    states,
-    new Set(keysOf.keys()),
-    replayed.retired,
-    now,
-  );
+  const referrals = await settleReferrals(tx, siteId, settings, states, refolded, retired, now);
   const written = [...states].filter(([, p]) => p.eventCount > 0);
-  const changes: ProfileChange[] = [...replayed.changes, ...referrals.changes];
+  const changes: ProfileChange[] = [...w.changes, ...referrals.changes];
   for (const part of chunks(written)) {
     const args: Arg[] = [];
     for (const [id, p] of part) {
@@ -1096,14 +1173,17 @@ async function settleProfiles(
               last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
               last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
               qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
-              merged_into = NULL`,
+              merged_into = NULL, recomputing = 0`,
       args,
     });
   }
   // A profile whose identifiers all went elsewhere points to where most of them went (old links keep working).
-  for (const [old, into] of replayed.retired) {
+  for (const [old, into] of retired) {
     if (states.has(old)) continue;
-    await tx.execute({ sql: 'UPDATE profiles SET merged_into = ? WHERE id = ?', args: [into, old] });
+    await tx.execute({
+      sql: 'UPDATE profiles SET merged_into = ?, recomputing = 0 WHERE id = ?',
+      args: [into, old],
+    });
   }
   // An empty profile (its identifiers kept, its events elsewhere) is retired too.
   for (const [id, p] of states) {

@@ -18,6 +18,7 @@ import m016 from './016-stripe-event-outcome.ts';
 import m017 from './017-browser-segments.ts';
 import m018 from './018-referral-trust.ts';
 import m019 from './019-profile-changes.ts';
+import m020 from './020-refold-queue.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m017,
   m018,
   m019,
+  m020,
 ];
 
 /**
