@@ -4,7 +4,9 @@ import { billingFacts } from '../../billing/events.ts';
 import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { WriteOutcome } from '../types.ts';
 import { recordPayment } from './ledger.ts';
-import { identify, siteSettings, stitchEvents } from './stitching.ts';
+import { identify } from './stitch/rows.ts';
+import { siteSettings } from './stitch/settings.ts';
+import { stitchEvents } from './stitch/stitch.ts';
 import type { EventGroup, Exec } from './writer.ts';
 
 /** Rows per multi-row INSERT; a fixed size keeps the statement text (and its prepared plan) reusable. */

@@ -12,17 +12,11 @@ import {
 import { type ProfileChange, profileChanges } from '../../identity/changes.ts';
 import { lifecycle, type ProfileState } from '../../identity/profile.ts';
 import { referralEvidence } from '../../identity/referrals.ts';
-import {
-  linkFromRow,
-  manualLink,
-  pairOf,
-  appendChanges,
-  referralCredits,
-  restageReferrers,
-  siteSettings,
-  stitchEvents,
-  writeStage,
-} from './stitching.ts';
+import { referralCredits, restageReferrers } from './stitch/referrals.ts';
+import { linkFromRow, manualLink, pairOf } from './stitch/rows.ts';
+import { siteSettings } from './stitch/settings.ts';
+import { stitchEvents } from './stitch/stitch.ts';
+import { appendChanges, writeStage } from './stitch/writes.ts';
 import { Refused } from '../errors.ts';
 import { linkSummary, liveProfileRow } from './profiles.ts';
 import type { Exec, WriteFn } from './writer.ts';

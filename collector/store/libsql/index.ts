@@ -23,7 +23,7 @@ import { overview } from './overview.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
 import { createRefolder } from './refolder.ts';
 import { createSiteStore } from './sites.ts';
-import { forgetAllSettings } from './stitching.ts';
+import { forgetAllSettings } from './stitch/settings.ts';
 import { type CacheName, watchVersions } from './versions.ts';
 import { createWriter, type WriteFn, type WriterOptions } from './writer.ts';
 

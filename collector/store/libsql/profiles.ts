@@ -31,7 +31,7 @@ import {
   type StageOverride,
   statusAt,
 } from '../../identity/profile.ts';
-import { profileReferrals } from './stitching.ts';
+import { profileReferrals } from './stitch/referrals.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

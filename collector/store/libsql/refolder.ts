@@ -5,7 +5,9 @@
 import type { ProfileState } from '../../identity/profile.ts';
 import { emptyProfile, eventOrder, type FoldEvent, foldEvent } from '../../identity/profile.ts';
 import type { Db as Client } from './client.ts';
-import { eventFromRow, onRefoldQueued, siteSettings, writeProfiles } from './stitching.ts';
+import { onRefoldQueued, writeProfiles } from './stitch/profiles.ts';
+import { eventFromRow } from './stitch/rows.ts';
+import { siteSettings } from './stitch/settings.ts';
 import type { Exec, WriteFn } from './writer.ts';
 import type { Stage } from '../../../wire.ts';
 

@@ -1,0 +1,353 @@
+// The profile step: folds new events onto stored states (or refolds, here or in the refolder) and writes the rows.
+import type { Stage } from '../../../../wire.ts';
+import { type ProfileChange, profileChanges, type Written } from '../../../identity/changes.ts';
+import { eventTouches } from '../../../identity/channels.ts';
+import { attributionColumns } from '../../../identity/payments.ts';
+import {
+  derive,
+  emptyProfile,
+  foldEvent,
+  type FoldEvent,
+  foldsAfter,
+  lifecycle,
+  type ProfileState,
+  type StageOverride,
+  stageTimes,
+} from '../../../identity/profile.ts';
+import type { IdentitySettings } from '../../../identity/rules.ts';
+import { restageReferrers, settleReferrals } from './referrals.ts';
+import type { Replayed } from './replay.ts';
+import { eventFromRow, type NodeRow, type StitchEvent } from './rows.ts';
+import { type Arg, chunks, type Exec, qs, rowsOf, selectIn } from './sql.ts';
+import { appendChanges } from './writes.ts';
+
+// ---- Refolds outside the commit ----
+
+/** Events above which a profile's refold leaves the shared commit (TOUCHPOINT_REFOLD_INLINE_LIMIT). */
+export function refoldInlineLimit(): number {
+  const n = Number(process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT);
+  return process.env.TOUCHPOINT_REFOLD_INLINE_LIMIT && !Number.isNaN(n) && n >= 0 ? n : 2000;
+}
+export const refoldListeners = new Set<() => void>();
+/** Calls `listener` when a commit queues a refold; returns the function that stops it. */
+export function onRefoldQueued(listener: () => void): () => void {
+  refoldListeners.add(listener);
+  return () => refoldListeners.delete(listener);
+}
+
+/**
+ * Folds the group's events into their profiles: onto the stored state when they come after it, else by a
+ * refold of the profile's history (queued for the refolder when it is too big for the commit), then writes.
+ */
+export async function settleProfiles(
+  tx: Exec,
+  siteId: string,
+  settings: IdentitySettings,
+  fresh: StitchEvent[],
+  nodes: Map<string, NodeRow>,
+  replayed: Replayed,
+  now: number,
+) {
+  const states = new Map<string, ProfileState>();
+  const keysOf = new Map<string, Set<string>>(replayed.refold);
+  // Fresh events of profiles that the replay did not rebuild fold onto their stored state.
+  const byProfile = new Map<string, StitchEvent[]>();
+  for (const e of fresh) {
+    const pid = nodes.get(e.identity.owner)!.profileId!;
+    if (replayed.refold.has(pid)) continue;
+    let list = byProfile.get(pid);
+    if (!list) byProfile.set(pid, (list = []));
+    list.push(e);
+  }
+  const stored = [...byProfile.keys()].filter((id) => !replayed.fresh.has(id));
+  // What the profiles were before this commit, for the change log.
+  const before = new Map<string, Written>();
+  // Events each profile held (for deciding whether a refold fits in this commit), and those being recomputed.
+  const size = new Map<string, number>();
+  const recomputing = new Set<string>();
+  const wasRow = (r: Record<string, unknown>) => {
+    size.set(String(r.id), Number(r.event_count ?? 0));
+    if (r.merged_into === null || r.merged_into === undefined) {
+      before.set(String(r.id), { stage: String(r.stage) as Stage, score: Number(r.score) });
+      if (Number(r.recomputing) === 1) recomputing.add(String(r.id));
+    }
+  };
+  if (stored.length) {
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT id, state, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
+      [],
+      stored,
+    );
+    for (const r of rows) {
+      wasRow(r);
+      if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
+    }
+  }
+  const rebuilt = [...new Set([...replayed.refold.keys(), ...replayed.retired.keys()])];
+  if (rebuilt.length) {
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT id, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
+      [],
+      rebuilt,
+    );
+    for (const r of rows) wasRow(r);
+  }
+  // A profile being recomputed takes its new events from the refolder, which reads them all.
+  for (const pid of recomputing) {
+    byProfile.delete(pid);
+    states.delete(pid);
+  }
+  const needKeys: string[] = [];
+  for (const [pid, events] of byProfile) {
+    events.sort((x, y) => x.ts - y.ts || (x.messageId < y.messageId ? -1 : 1));
+    const state = replayed.fresh.has(pid) ? emptyProfile() : states.get(pid);
+    if (state && foldsAfter(state, events[0])) {
+      states.set(pid, state);
+    } else {
+      // Out of order (or no stored state): fold the whole history again.
+      states.delete(pid);
+      needKeys.push(pid);
+    }
+  }
+  if (needKeys.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT key, profile_id FROM identities WHERE site_id = ? AND profile_id IN (${m})`,
+      [siteId],
+      needKeys,
+    );
+    for (const pid of needKeys) keysOf.set(pid, new Set());
+    for (const r of rows) keysOf.get(String(r.profile_id))?.add(String(r.key));
+    for (const n of nodes.values())
+      if (n.profileId && keysOf.has(n.profileId)) keysOf.get(n.profileId)!.add(n.key);
+  }
+  for (const [pid, events] of byProfile) {
+    const state = states.get(pid);
+    if (!state) continue;
+    // The loaded keys of the profile are enough: an event's email or user id counts when its own node is here.
+    const keys = new Set([...nodes.values()].filter((n) => n.profileId === pid).map((n) => n.key));
+    for (const e of events) foldEvent(state, e, keys, settings);
+  }
+
+  // A refold bigger than the inline limit leaves the commit: the profile keeps its row, marked recomputing,
+  // and the refolder recomputes it in short transactions of its own (see refoldQueued).
+  const limit = refoldInlineLimit();
+  const deferred: string[] = [];
+  for (const pid of [...keysOf.keys()]) {
+    let events = size.get(pid) ?? 0;
+    for (const [old, into] of replayed.retired) if (into === pid) events += size.get(old) ?? 0;
+    if (before.has(pid) && (events > limit || recomputing.has(pid))) {
+      deferred.push(pid);
+      keysOf.delete(pid);
+      states.delete(pid);
+    }
+  }
+  if (deferred.length) {
+    for (const part of chunks(deferred)) {
+      await tx.execute({
+        sql: `INSERT INTO refold_queue (profile_id, site_id, queued_at) VALUES ${rowsOf(part.length, 3)}
+              ON CONFLICT DO NOTHING`,
+        args: part.flatMap((pid) => [pid, siteId, now]),
+      });
+      await tx.execute({
+        sql: `UPDATE profiles SET recomputing = 1 WHERE id IN (${qs(part.length)})`,
+        args: part,
+      });
+    }
+    for (const listener of refoldListeners) listener();
+  }
+
+  // Refold from the events table: the events of a profile are those owned by its keys.
+  if (keysOf.size) {
+    const owner = new Map<string, string>();
+    for (const [pid, keys] of keysOf) for (const k of keys) owner.set(k, pid);
+    const evs = new Map<string, FoldEvent[]>();
+    for (const pid of keysOf.keys()) evs.set(pid, []);
+    const rows = await selectIn(
+      tx,
+      (m) =>
+        `SELECT message_id, event, ts, body, proof, ident FROM events WHERE site_id = ? AND ident IN (${m})`,
+      [siteId],
+      [...owner.keys()],
+    );
+    for (const r of rows) evs.get(owner.get(String(r.ident))!)!.push(eventFromRow(r, settings));
+    for (const [pid, list] of evs) states.set(pid, derive(list, keysOf.get(pid)!, settings));
+  }
+
+  await writeProfiles(tx, siteId, settings, states, {
+    refolded: new Set(keysOf.keys()),
+    retired: replayed.retired,
+    before,
+    changes: replayed.changes,
+    now,
+  });
+}
+
+/** What a profile write needs besides the states: what was refolded, retired, and the rows before. */
+export interface ProfileWrite {
+  refolded: Set<string>;
+  retired: Map<string, string>;
+  before: Map<string, Written>;
+  changes: ProfileChange[];
+  now: number;
+}
+
+/**
+ * Writes folded profile states: stage (with manual overrides and referral evidence), the row and its read
+ * models, retired and emptied profiles, referrers whose credits moved, and the change log.
+ */
+export async function writeProfiles(
+  tx: Exec,
+  siteId: string,
+  settings: IdentitySettings,
+  states: Map<string, ProfileState>,
+  w: ProfileWrite,
+): Promise<void> {
+  const { refolded, retired, before, now } = w;
+  const ids = [...states.keys()];
+  const overrides = new Map<string, StageOverride>();
+  if (ids.length) {
+    const rows = await selectIn(
+      tx,
+      (m) => `SELECT profile_id, stage, reason, at FROM stage_overrides WHERE profile_id IN (${m})`,
+      [],
+      ids,
+    );
+    for (const r of rows) {
+      overrides.set(String(r.profile_id), {
+        stage: String(r.stage) as StageOverride['stage'],
+        reason: String(r.reason),
+        at: Number(r.at),
+      });
+    }
+  }
+  const referrals = await settleReferrals(tx, siteId, settings, states, refolded, retired, now);
+  const written = [...states].filter(([, p]) => p.eventCount > 0);
+  const changes: ProfileChange[] = [...w.changes, ...referrals.changes];
+  for (const part of chunks(written)) {
+    const args: Arg[] = [];
+    for (const [id, p] of part) {
+      const { stage, history } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
+      changes.push(
+        ...profileChanges(
+          id,
+          before.get(id) ?? null,
+          { stage, score: p.score },
+          history,
+          settings.score.threshold,
+          { at: p.lastKey[0], messageId: p.lastKey[1] },
+          now,
+        ),
+      );
+      const times = stageTimes(stage, history);
+      const ft = p.firstTouch;
+      args.push(
+        id,
+        siteId,
+        p.email?.value ?? null,
+        p.userId?.value ?? null,
+        p.name?.value ?? null,
+        p.phone?.value ?? null,
+        p.company?.value ?? null,
+        stage,
+        ft ? JSON.stringify({ ...ft.touch, channel: ft.channel, ruleId: ft.ruleId }) : null,
+        ft ? ft.at : null,
+        ft ? ft.channel : null,
+        p.firstSeen,
+        p.lastSeen,
+        p.eventCount,
+        p.score,
+        JSON.stringify(p),
+      );
+      const a = attributionColumns(p);
+      args.push(
+        a.revenue,
+        a.paymentCount,
+        a.firstPaymentAt,
+        a.firstCampaign,
+        a.leadAt,
+        a.leadChannel,
+        a.leadCampaign,
+        a.lastTouchAt,
+        a.lastChannel,
+        a.lastCampaign,
+        a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt),
+        times.qualifiedAt,
+        times.retainedAt,
+        times.loyalAt,
+      );
+    }
+    await tx.execute({
+      sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
+              first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
+              lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at,
+              qualified_at, retained_at, loyal_at, merged_into)
+            VALUES ${Array(part.length)
+              .fill(`(${qs(30)}, NULL)`)
+              .join(', ')}
+            ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
+              phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
+              first_touch_at = excluded.first_touch_at, channel = excluded.channel, first_seen = excluded.first_seen,
+              last_seen = excluded.last_seen, event_count = excluded.event_count, score = excluded.score,
+              state = excluded.state, revenue = excluded.revenue, payment_count = excluded.payment_count,
+              first_payment_at = excluded.first_payment_at, first_campaign = excluded.first_campaign,
+              lead_at = excluded.lead_at, lead_channel = excluded.lead_channel, lead_campaign = excluded.lead_campaign,
+              last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
+              last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
+              qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
+              merged_into = NULL, recomputing = 0`,
+      args,
+    });
+  }
+  // A profile whose identifiers all went elsewhere points to where most of them went (old links keep working).
+  for (const [old, into] of retired) {
+    if (states.has(old)) continue;
+    await tx.execute({
+      sql: 'UPDATE profiles SET merged_into = ?, recomputing = 0 WHERE id = ?',
+      args: [into, old],
+    });
+  }
+  // An empty profile (its identifiers kept, its events elsewhere) is retired too.
+  for (const [id, p] of states) {
+    if (p.eventCount === 0) {
+      await tx.execute({ sql: 'DELETE FROM profiles WHERE id = ?', args: [id] });
+    }
+  }
+  await restageReferrers(tx, siteId, settings, referrals.referrerKeys, states, changes, now);
+  await appendChanges(tx, siteId, changes, now);
+}
+
+export async function writeTouches(
+  tx: Exec,
+  siteId: string,
+  fresh: StitchEvent[],
+  settings: IdentitySettings,
+) {
+  const rows: Arg[][] = [];
+  for (const e of fresh) {
+    for (const t of eventTouches(e.raw, e.ts, e.messageId, settings)) {
+      rows.push([
+        siteId,
+        t.messageId,
+        e.identity.owner,
+        e.messageId,
+        t.at,
+        t.channel,
+        t.ruleId,
+        t.rulesVersion,
+        JSON.stringify(t.touch),
+      ]);
+    }
+  }
+  for (const part of chunks(rows)) {
+    await tx.execute({
+      sql: `INSERT INTO touches (site_id, touch_id, ident, message_id, ts, channel, rule_id, rules_version, touch)
+            VALUES ${rowsOf(part.length, 9)} ON CONFLICT DO NOTHING`,
+      args: part.flat(),
+    });
+  }
+}
