@@ -125,11 +125,18 @@ export async function settleProfiles(
     for (const n of nodes.values())
       if (n.profileId && keysOf.has(n.profileId)) keysOf.get(n.profileId)!.add(n.key);
   }
+  // The loaded keys of each profile are enough: an event's email or user id counts when its own node is here.
+  const loadedKeys = new Map<string, Set<string>>();
+  for (const n of nodes.values()) {
+    if (!n.profileId) continue;
+    let set = loadedKeys.get(n.profileId);
+    if (!set) loadedKeys.set(n.profileId, (set = new Set()));
+    set.add(n.key);
+  }
   for (const [pid, events] of byProfile) {
     const state = states.get(pid);
     if (!state) continue;
-    // The loaded keys of the profile are enough: an event's email or user id counts when its own node is here.
-    const keys = new Set([...nodes.values()].filter((n) => n.profileId === pid).map((n) => n.key));
+    const keys = loadedKeys.get(pid) ?? new Set<string>();
     for (const e of events) foldEvent(state, e, keys, settings);
   }
 
