@@ -70,6 +70,22 @@ describe('admin authentication', () => {
     expect(cross.status).toBe(403);
   });
 
+  it('accepts a DELETE with an API token and no Content-Type; a cookie one from another site stays refused', async () => {
+    const made = await h.api('/api/tokens', { method: 'POST', body: JSON.stringify({ name: 'ci' }) });
+    expect(made.status).toBe(201);
+    const del = await h.app.request(`/api/tokens/${made.body.token.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${h.token}` },
+    });
+    expect(del.status).toBeLessThan(300);
+    const cookie = (await login()).headers.get('set-cookie')!.split(';')[0];
+    const cross = await h.app.request(`/api/tokens/${made.body.token.id}`, {
+      method: 'DELETE',
+      headers: { Cookie: cookie, Origin: 'https://evil.example' },
+    });
+    expect(cross.status).toBe(403);
+  });
+
   it('logs out and the cookie stops working', async () => {
     const cookie = (await login()).headers.get('set-cookie')!.split(';')[0];
     const out = await h.app.request('/api/logout', {
