@@ -118,6 +118,13 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     return c.json({ user });
   });
 
+  // Whether a setup link still creates the admin, so the page can say it was used instead of offering a form.
+  app.get('/setup', async function setupOpen(c) {
+    const token = c.req.query('token') ?? '';
+    const open = token.length > 0 && token.length <= 200 && (await accounts.setupTokenOpen(token));
+    return c.json({ open });
+  });
+
   // The one-time setup link printed on first start when no admin was configured.
   app.post('/setup', async function setup(c) {
     const body = await jsonBody(c.req, SetupSchema);

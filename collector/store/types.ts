@@ -93,6 +93,8 @@ export interface AccountStore {
   createSetupToken(ttlMs?: number): Promise<string>;
   /** Uses a setup link once: true when it existed and had not expired; it is gone either way. */
   consumeSetupToken(token: string): Promise<boolean>;
+  /** Whether a setup link would still create the admin: not used, not expired, and no user exists yet. */
+  setupTokenOpen(token: string): Promise<boolean>;
 }
 
 // ---- Lead forms ----

@@ -109,6 +109,11 @@ export const api = {
       redirectOn401: false,
     }),
   /** The one-time first-start link: creates the first admin and signs them in. */
+  setupOpen: (token: string, signal?: AbortSignal) =>
+    request<{ open: boolean }>(`/api/setup?token=${encodeURIComponent(token)}`, {
+      signal,
+      redirectOn401: false,
+    }),
   setup: (token: string, email: string, password: string) =>
     request<{ user: User }>('/api/setup', {
       method: 'POST',

@@ -2,8 +2,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { type ApiError, api, type User } from './api.ts';
-import { PageTitle } from './components.tsx';
-import { toApiError } from './use-request.ts';
+import { ErrorNotice, Loading, PageTitle } from './components.tsx';
+import { toApiError, useRequest } from './use-request.ts';
 
 export function LoginPage({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   return (
@@ -19,6 +19,37 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (user: User) => void }) 
 }
 
 export function SetupPage({ token, onSignedIn }: { token: string | null; onSignedIn: (user: User) => void }) {
+  const [check, retry] = useRequest(
+    (signal) => (token ? api.setupOpen(token, signal) : Promise.resolve({ open: false })),
+    [token],
+  );
+  if (token && check.status === 'loading') {
+    return (
+      <AuthCard>
+        <PageTitle title="Set up Touchpoint">Set up Touchpoint</PageTitle>
+        <Loading label="Checking the setup link…" />
+      </AuthCard>
+    );
+  }
+  if (token && check.status === 'error') {
+    return (
+      <AuthCard>
+        <PageTitle title="Set up Touchpoint">Set up Touchpoint</PageTitle>
+        <ErrorNotice error={check.error} retry={retry} />
+      </AuthCard>
+    );
+  }
+  if (token && check.status === 'ready' && !check.data.open) {
+    return (
+      <AuthCard>
+        <PageTitle title="Set up Touchpoint">This setup link is used</PageTitle>
+        <p>
+          The admin account has already been created with it, or it expired (a link works once, for 24 hours).{' '}
+          <a href="/app/login">Sign in</a> instead; an admin adds more people under Settings → Team.
+        </p>
+      </AuthCard>
+    );
+  }
   if (!token) {
     return (
       <AuthCard>

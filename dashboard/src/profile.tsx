@@ -260,8 +260,8 @@ function ProfileHeader({
       {profile.name && profile.email ? <p class="profile-sub">{profile.name}</p> : null}
       {profile.recomputing ? (
         <p class="note" role="status">
-          Recomputing this profile after a late event or a merge: the figures below are from just before it and
-          update in a moment.
+          Recomputing this profile after a late event or a merge: the figures below are from just before it
+          and update in a moment.
         </p>
       ) : null}
       <dl class="headline" aria-label="Summary">

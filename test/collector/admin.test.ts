@@ -238,6 +238,9 @@ describe('one-time setup link', () => {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
       });
+    const open = async (t: string) => (await (await h.app.request(`/api/setup?token=${t}`)).json()).open;
+    expect(await open(token)).toBe(true);
+    expect(await open('not-a-token')).toBe(false);
     const short = await post({ token, email: 'owner@example.com', password: 'short' });
     expect(short.status).toBe(400);
     expect((await short.json()).error.field).toBe('password');
@@ -247,5 +250,8 @@ describe('one-time setup link', () => {
     const again = await post({ token, email: 'mallory@example.com', password: 'a long enough password' });
     expect(again.status).toBe(403);
     expect(await h.count('SELECT COUNT(*) FROM users')).toBe(1);
+    // The page asks first: a used link, or any link once an admin exists, no longer offers the form.
+    expect(await open(token)).toBe(false);
+    expect(await open(await h.store.accounts.createSetupToken())).toBe(false);
   });
 });

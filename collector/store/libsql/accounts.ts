@@ -147,6 +147,13 @@ export function createAccountStore(client: Client, write: <T>(fn: WriteFn<T>) =>
       );
       return token;
     },
+    async setupTokenOpen(token) {
+      const rs = await client.execute({
+        sql: `SELECT expires_at FROM setup_tokens WHERE token_hash = ? AND NOT EXISTS (SELECT 1 FROM users)`,
+        args: [sha256(token)],
+      });
+      return rs.rows.length > 0 && Number(rs.rows[0].expires_at) > Date.now();
+    },
     async consumeSetupToken(token) {
       const rs = await write((tx) =>
         tx.execute({
