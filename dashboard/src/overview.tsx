@@ -29,6 +29,8 @@ const percent = (x: number | null) =>
 
 function daysText(days: number | null): string {
   if (days === null) return '—';
+  // Medians come from hourly histograms: the first hour is "under 1 h", never "0 h".
+  if (days * 24 < 1) return 'under 1 h';
   if (days < 1) return `${Math.round(days * 24)} h`;
   return `${days.toLocaleString(undefined, { maximumFractionDigits: 1 })} ${days === 1 ? 'day' : 'days'}`;
 }
@@ -256,7 +258,7 @@ function AttributionTable({ rows }: { rows: AttributionRow[] }) {
   if (!rows.length) return <p class="muted">No visitors with a recorded touch in this range.</p>;
   return (
     <div class="table-scroll">
-      <table class="data">
+      <table class="data attribution-table">
         <thead>
           <tr>
             <th scope="col">Channel</th>
@@ -285,13 +287,23 @@ function AttributionTable({ rows }: { rows: AttributionRow[] }) {
           {rows.map((r) => (
             <tr key={`${r.channel}|${r.campaign ?? ''}`}>
               <th scope="row">{r.channel}</th>
-              <td>{r.campaign ?? <span class="muted">—</span>}</td>
-              <td class="num">{r.visitors.toLocaleString()}</td>
-              <td class="num">{r.leads.toLocaleString()}</td>
-              <td class="num">{r.customers.toLocaleString()}</td>
-              <td class="num">{revenueText(r.revenue)}</td>
-              <td class="num">{percent(r.customerRate)}</td>
-              <td class="num">
+              <td data-label="Campaign">{r.campaign ?? <span class="muted">—</span>}</td>
+              <td class="num" data-label="Visitors">
+                {r.visitors.toLocaleString()}
+              </td>
+              <td class="num" data-label="Leads">
+                {r.leads.toLocaleString()}
+              </td>
+              <td class="num" data-label="Customers">
+                {r.customers.toLocaleString()}
+              </td>
+              <td class="num revenue" data-label="Revenue">
+                {revenueText(r.revenue)}
+              </td>
+              <td class="num" data-label="Conversion">
+                {percent(r.customerRate)}
+              </td>
+              <td class="num" data-label="Median days to pay">
                 {r.medianDaysToFirstPayment === null
                   ? '—'
                   : r.medianDaysToFirstPayment.toLocaleString(undefined, { maximumFractionDigits: 1 })}

@@ -22,7 +22,6 @@ import {
   formatExact,
   formatMoment,
   formatMinor,
-  formatMoney,
   shortId,
   STATUS_LABEL,
   touchLabel,
@@ -30,7 +29,7 @@ import {
 } from './format.ts';
 import { profilesListHref } from './profiles.tsx';
 import { BASE, Link, navigate } from './router.tsx';
-import { amountOf, evidenceLabels, kindOf, methodOf, Timeline } from './timeline.tsx';
+import { evidenceLabels, Timeline } from './timeline.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
 /** The entries at or after `from` (all of them when there is no bound). */
@@ -113,7 +112,7 @@ export function ProfilePage({ id }: { id: string }) {
   return (
     <>
       {back}
-      <ProfileHeader profile={profile} timeline={timeline} onChanged={changed} />
+      <ProfileHeader profile={profile} onChanged={changed} />
       <div class="profile-layout">
         <aside class="profile-facts" aria-label="About this profile">
           <Facts profile={profile} />
@@ -177,11 +176,18 @@ export function ProfilePage({ id }: { id: string }) {
 }
 
 /** Why the status is what it is; the thresholds are the collector's (STATUS_DAYS in identity/profile.ts). */
-function statusReason(profile: ProfileSummary): string {
+/** Why the profile has its status, by the same rules as the collector: no visit for 30/90 days, or a payment overdue. */
+function statusReason(profile: ProfileDetail): string {
   const days = daysBetween(profile.lastSeen);
   const seen = days === 0 ? 'seen today' : `last seen ${days} ${days === 1 ? 'day' : 'days'} ago`;
   if (profile.status === 'churned') return `${seen}: churned after 90 days without a visit`;
-  if (profile.status === 'at_risk') return `${seen}: at risk after 30 days without a visit`;
+  if (profile.status === 'at_risk') {
+    if (days < 30 && profile.billing?.atRisk) {
+      const due = profile.billing.nextExpectedAt;
+      return `${seen}: at risk because a payment is overdue${due ? ` (expected ${formatMoment(due)})` : ''}`;
+    }
+    return `${seen}: at risk after 30 days without a visit`;
+  }
   return `${seen} (at risk after 30 days without a visit)`;
 }
 
@@ -192,54 +198,28 @@ interface Revenue {
 }
 
 /**
- * Revenue, payment count and preferred method: the collector's billing summary when it sends one, else
- * added up from the payment events on the journey.
+ * Revenue, payment count and preferred method, from the collector's billing summary only: one rule for
+ * refunds and payments, the collector's (the journey's events are not added up again here).
  */
-export function revenueOf(profile: ProfileDetail, timeline: TimelineItem[]): Revenue | null {
+export function revenueOf(profile: ProfileDetail): Revenue | null {
   const billing = profile.billing;
-  if (billing) {
-    if (!billing.payments) return null;
-    const parts = Object.entries(billing.revenue).map(([currency, minor]) => formatMinor(minor, currency));
-    return { text: parts.join(' + ') || '—', count: billing.payments, method: billing.preferredMethod };
-  }
-  let total = 0;
-  let count = 0;
-  const currencies = new Set<string | null>();
-  const methods = new Map<string, number>();
-  for (const item of timeline) {
-    const kind = kindOf(item);
-    if (kind !== 'payment' && kind !== 'refund') continue;
-    const money = amountOf(item.properties);
-    if (kind === 'payment') {
-      count++;
-      const method = methodOf(item.properties);
-      if (method) methods.set(method, (methods.get(method) ?? 0) + 1);
-    }
-    if (money) {
-      total += kind === 'refund' ? -money.amount : money.amount;
-      currencies.add(money.currency);
-    }
-  }
-  if (!count) return null;
-  const method = [...methods].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-  const currency = currencies.size === 1 ? [...currencies][0] : null;
-  return { text: formatMoney(total, currency), count, method };
+  if (!billing?.payments) return null;
+  const parts = Object.entries(billing.revenue).map(([currency, minor]) => formatMinor(minor, currency));
+  return { text: parts.join(' + ') || '—', count: billing.payments, method: billing.preferredMethod };
 }
 
 function ProfileHeader({
   profile,
-  timeline,
   onChanged,
 }: {
   profile: ProfileDetail;
-  timeline: TimelineItem[];
   onChanged: (reply: ProfileReply) => void;
 }) {
   const name = who(profile);
   const [dialog, setDialog] = useState<'stage' | 'merge' | null>(null);
   const history = profile.stageHistory ?? [];
   const reason = [...history].reverse().find((h) => h.stage === profile.stage && !h.skipped);
-  const revenue = revenueOf(profile, timeline);
+  const revenue = revenueOf(profile);
   const status = profile.status ?? 'active';
   const parts = Object.entries(profile.scoreParts ?? {}).filter(([, v]) => v);
   return (

@@ -5,9 +5,11 @@ import type { OverviewReply, WireEventInput } from '../../wire.ts';
 import { screenshotPath } from '../support/browser.ts';
 import {
   type Harness,
+  LAPTOP,
   messageId,
   minutesAgo,
   openPage,
+  PHONE,
   send,
   shootBoth,
   signIn,
@@ -98,6 +100,14 @@ describe('dashboard overview', () => {
     await paid.waitFor();
     expect((await paid.locator('td').allTextContents()).slice(1, 5)).toEqual(['10', '6', '2', '$98.00']);
     await shootBoth(page, 'dashboard-overview');
+    // On a phone every column of the table is on screen, revenue included, each with its label.
+    await page.setViewportSize(PHONE);
+    const revenueCell = paid.locator('td.revenue');
+    expect(await revenueCell.isVisible()).toBe(true);
+    const box = (await revenueCell.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await revenueCell.evaluate((el) => getComputedStyle(el, '::before').content)).toBe('"Revenue"');
+    await page.setViewportSize(LAPTOP);
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: screenshotPath('dashboard-overview-dark-1280'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
@@ -135,6 +145,38 @@ describe('dashboard overview', () => {
 
     // The one deliberate 503 is logged by Chromium; nothing else may be.
     expect(problems.filter((p) => !p.includes('503'))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('shows a time under an hour as under 1 h, not as 0 h', async () => {
+    const made = await h.collector.api('/api/sites', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Quick', origins: ['https://quick.example'] }),
+    });
+    expect(made.status).toBe(201);
+    const site = made.body.site as { id: string; siteKey: string };
+    const batch = [
+      { type: 'page', messageId: messageId(), anonymousId: 'quick-1', timestamp: minutesAgo(60) },
+      {
+        type: 'identify',
+        messageId: messageId(),
+        anonymousId: 'quick-1',
+        timestamp: minutesAgo(40),
+        traits: { email: 'quick@example.com' },
+      },
+    ];
+    const res = await fetch(`${h.collector.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ writeKey: made.body.secretKey, batch }),
+    });
+    expect(res.status).toBe(200);
+    const { page, problems } = await openPage(h.browser);
+    await signIn(page, h.collector, `/app/overview?site=${site.id}`);
+    const times = page.locator('.intervals');
+    await expect.poll(() => times.textContent()).toContain('under 1 h');
+    expect(await times.textContent()).not.toMatch(/\b0 h\b/);
+    expect(problems).toEqual([]);
     await page.context().close();
   });
 });

@@ -242,4 +242,46 @@ describe('dashboard profile', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+
+  it('says a payment is overdue when that, not a missed visit, puts the profile at risk', async () => {
+    const DAY = 24 * 60;
+    const pay = (n: number, daysAgo: number): WireEventInput => ({
+      type: 'track',
+      event: 'Payment Succeeded',
+      messageId: messageId(),
+      anonymousId: 'anon-overdue',
+      timestamp: minutesAgo(daysAgo * DAY),
+      properties: { payment_id: `pi_overdue_${n}`, amount: 49, currency: 'USD', method: 'card' },
+    });
+    // Monthly payments that stopped 70 days ago; the customer still visits today.
+    await send(
+      h.collector,
+      [
+        {
+          type: 'identify',
+          messageId: messageId(),
+          anonymousId: 'anon-overdue',
+          timestamp: minutesAgo(130 * DAY),
+          traits: { email: 'late.payer@acme.example' },
+        },
+        pay(1, 130),
+        pay(2, 100),
+        pay(3, 70),
+      ],
+      true,
+    );
+    await send(h.collector, [
+      { type: 'page', messageId: messageId(), anonymousId: 'anon-overdue', timestamp: minutesAgo(5) },
+    ]);
+    const found = (await h.collector.api('/api/profiles?q=late.payer%40acme.example')).body.profiles[0];
+    const { page, problems } = await openPage(h.browser);
+    await signIn(page, h.collector, `/app/profiles/${found.id}`);
+    await page.getByRole('heading', { level: 1, name: 'late.payer@acme.example' }).waitFor();
+    const status = page.locator('.headline').getByText(/at risk because a payment is overdue/);
+    await status.waitFor();
+    expect(await page.locator('.headline').getByText('30 days without a visit').count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('dashboard-profile-overdue-1280'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });
