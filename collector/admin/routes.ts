@@ -161,9 +161,21 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     // the search index cannot take U+0000 (SQLite ends the match string there)
     if (q && !isStorable(q))
       throw new ApiError(400, 'invalid_query', 'q must not contain U+0000 or a lone surrogate', 'q');
+    // from/to: days (YYYY-MM-DD, inclusive, UTC) the profiles were first seen, as the overview's funnel counts.
+    const day = (field: 'from' | 'to') => {
+      const text = c.req.query(field);
+      if (!text) return undefined;
+      const ms = /^\d{4}-\d\d-\d\d$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
+      if (Number.isNaN(ms))
+        throw new ApiError(400, 'invalid_query', `${field} must be a date (YYYY-MM-DD)`, field);
+      return field === 'to' ? ms + 86_400_000 : ms;
+    };
     const reply: ProfilesReply = await profileStore.list({
       q: q || undefined,
       stage: oneOf(c.req.query('stage'), STAGES, 'stage'),
+      reached: oneOf(c.req.query('reached'), STAGES, 'reached'),
+      firstSeenFrom: day('from'),
+      firstSeenBefore: day('to'),
       status: oneOf(c.req.query('status'), PROFILE_STATUSES, 'status'),
       channel: c.req.query('channel')?.trim().slice(0, 100) || undefined,
       siteId: c.req.query('site') || undefined,

@@ -213,6 +213,12 @@ export interface EventStore {
 export interface ProfileQuery {
   q?: string;
   stage?: string;
+  /** Profiles at this stage or past it (the funnel's count of those that reached it). */
+  reached?: Stage;
+  /** First seen at or after this time (ms). */
+  firstSeenFrom?: number;
+  /** First seen before this time (ms). */
+  firstSeenBefore?: number;
   status?: ProfileStatus;
   channel?: string;
   siteId?: string;

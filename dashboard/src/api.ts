@@ -138,6 +138,9 @@ export const api = {
     if (params.stage) search.set('stage', params.stage);
     if (params.status) search.set('status', params.status);
     if (params.channel) search.set('channel', params.channel);
+    if (params.reached) search.set('reached', params.reached);
+    if (params.from) search.set('from', params.from);
+    if (params.to) search.set('to', params.to);
     if (params.sort) search.set('sort', params.sort);
     if (params.order) search.set('order', params.order);
     if (params.cursor) search.set('cursor', params.cursor);
@@ -232,6 +235,10 @@ export interface ProfileFilters {
   stage?: Stage | '';
   status?: ProfileStatus | '';
   channel?: string;
+  /** The funnel's cohort: profiles that reached this stage (or went past it), first seen from…to (days). */
+  reached?: Stage | '';
+  from?: string;
+  to?: string;
 }
 
 /** A query string from the params that have a value. */

@@ -163,7 +163,12 @@ function Overview({ data }: { data: OverviewReply }) {
                 </div>
                 <Link
                   class="funnel-count"
-                  href={`${BASE}/profiles?stage=${step.stage}`}
+                  href={`${BASE}/profiles?${new URLSearchParams({
+                    reached: step.stage,
+                    from: data.from,
+                    to: data.to,
+                    ...(data.siteId ? { site: data.siteId } : {}),
+                  })}`}
                   aria-label={`${step.count.toLocaleString()} profiles reached ${step.stage}`}
                 >
                   {step.count.toLocaleString()}

@@ -30,7 +30,18 @@ interface ListParams extends ProfileFilters {
 
 function listHref(params: ListParams): string {
   const search = new URLSearchParams();
-  for (const key of ['q', 'site', 'stage', 'status', 'channel', 'sort', 'dir'] as const) {
+  for (const key of [
+    'q',
+    'site',
+    'stage',
+    'status',
+    'channel',
+    'reached',
+    'from',
+    'to',
+    'sort',
+    'dir',
+  ] as const) {
     const value = params[key];
     if (value) search.set(key, value);
   }
@@ -135,13 +146,17 @@ export function ProfilesPage() {
   const stage = pick<Stage>(query.get('stage'), STAGES);
   const status = pick<ProfileStatus>(query.get('status'), PROFILE_STATUSES);
   const channel = query.get('channel') ?? '';
+  const reached = pick<Stage>(query.get('reached'), STAGES);
+  const day = (v: string | null) => (v && /^\d{4}-\d\d-\d\d$/.test(v) ? v : '');
+  const from = day(query.get('from'));
+  const to = day(query.get('to'));
   const sort = pick(query.get('sort'), PROFILE_SORTS);
   const dir = pick(query.get('dir'), ['asc', 'desc'] as const);
-  const filters = { q, site, stage, status, channel };
+  const filters = { q, site, stage, status, channel, reached, from, to };
   const params: ListParams = { ...filters, sort, dir };
   // What the API orders by: no sort in the URL is the API's default, last seen newest first.
   const order = { sort: sort || 'lastSeen', order: dir || (sort ? FIRST_ORDER[sort] : 'desc') } as const;
-  const filtered = !!(stage || status || channel);
+  const filtered = !!(stage || status || channel || reached || from || to);
   lastListHref = href;
 
   const [text, setText] = useState(q);
@@ -157,7 +172,7 @@ export function ProfilesPage() {
       SEARCH_DELAY_MS,
     );
     return () => clearTimeout(timer);
-  }, [text, q, site, stage, status, channel, sort, dir]);
+  }, [text, q, site, stage, status, channel, reached, from, to, sort, dir]);
 
   const [sites] = useRequest((signal) => api.sites(signal), []);
   const [list, setList] = useState<ListState>({
@@ -188,7 +203,7 @@ export function ProfilesPage() {
       },
     );
     return () => controller.abort();
-  }, [q, site, stage, status, channel, sort, dir, attempt]);
+  }, [q, site, stage, status, channel, reached, from, to, sort, dir, attempt]);
 
   const loadMore = () => {
     if (!list.nextCursor || moreState.loading) return;
@@ -316,6 +331,21 @@ export function ProfilesPage() {
         </search>
       </div>
 
+      {reached || from || to ? (
+        <p class="cohort-note" role="note">
+          {reached ? (
+            <>
+              Profiles that reached <StageBadge stage={reached} />
+              {reached === 'loyal' ? '' : ' or went past it'}
+            </>
+          ) : (
+            'Profiles'
+          )}
+          {from || to ? `, first seen ${from || '…'} to ${to || '…'}` : ''}: the overview's funnel count.{' '}
+          <Link href={listHref({ ...params, reached: '', from: '', to: '' })}>Show all profiles</Link>
+        </p>
+      ) : null}
+
       <div id="profiles-results" aria-busy={list.loading}>
         {list.error ? <ErrorNotice error={list.error} retry={() => setAttempt((n) => n + 1)} /> : null}
         {profiles === null ? (
@@ -339,7 +369,7 @@ export function ProfilesPage() {
                 class="button"
                 onClick={() => {
                   setText('');
-                  setFilter({ q: '', stage: '', status: '', channel: '' });
+                  setFilter({ q: '', stage: '', status: '', channel: '', reached: '', from: '', to: '' });
                 }}
               >
                 {filtered ? 'Clear search and filters' : 'Clear search'}

@@ -139,9 +139,20 @@ describe('dashboard overview', () => {
     await page.waitForURL(/from=\d{4}-\d\d-\d\d/);
     await expect.poll(() => funnel.nth(0).textContent()).toContain('6');
 
-    // The funnel counts link to the profiles list filtered by stage.
+    // The funnel counts open the profiles that reached the stage in the range: the same number of rows, the
+    // two customers among the six leads included (their stage is past lead).
+    await page.getByRole('button', { name: '30 days' }).click();
+    await expect.poll(() => funnel.nth(0).textContent()).toContain('10');
+    const leads = Number((await funnel.nth(1).getByRole('link').textContent())!.trim());
+    expect(leads).toBe(6);
     await funnel.nth(1).getByRole('link').click();
-    await page.waitForURL(/\/app\/profiles\?stage=lead/);
+    await page.waitForURL(/\/app\/profiles\?reached=lead&from=\d{4}-\d\d-\d\d&to=/);
+    await page
+      .getByRole('note')
+      .getByText(/reached/)
+      .waitFor();
+    await expect.poll(() => page.locator('table.profiles tbody tr').count()).toBe(leads);
+    await page.screenshot({ path: screenshotPath('dashboard-funnel-cohort-1280') });
 
     // The one deliberate 503 is logged by Chromium; nothing else may be.
     expect(problems.filter((p) => !p.includes('503'))).toEqual([]);

@@ -106,6 +106,28 @@ describe('GET /api/profiles sorting', () => {
     expect(await all('sort=firstSeen&order=asc&q=b%40example', 1)).toEqual(expected('firstSeen', 'asc', bs));
   });
 
+  it('lists the funnel cohort: profiles that reached a stage, first seen in a range of days', async () => {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const from = day(now - 11 * DAY);
+    const to = day(now - 10 * DAY);
+    const inRange = (r: Row) => r.firstSeen >= Date.parse(from) && r.firstSeen < Date.parse(to) + DAY;
+    const got = await all(`reached=lead&from=${from}&to=${to}`, 3);
+    expect(got).toEqual(expected('lastSeen', 'desc', ROWS.filter((r) => r.stage === 'lead' && inRange(r))));
+    // reach is every stage
+    expect((await all(`reached=reach&from=${from}&to=${to}`, 5)).length).toBe(
+      ROWS.filter((r) => inRange(r) && r.stage !== 'anonymous').length,
+    );
+    for (const [bad, field] of [
+      ['reached=vip', 'reached'],
+      ['from=yesterday', 'from'],
+      ['to=2024-13', 'to'],
+    ]) {
+      const res = await h.api(`/api/profiles?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.field).toBe(field);
+    }
+  });
+
   it('refuses an unknown sort, order or a cursor from another sort, naming the field', async () => {
     const sort = await h.api('/api/profiles?sort=score');
     expect(sort.status).toBe(400);

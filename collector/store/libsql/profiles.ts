@@ -8,6 +8,7 @@ import {
   type ProfileStatus,
   type ProfileSummary,
   type SortOrder,
+  STAGES,
   type TimelineItem,
   type Touch,
   type TouchSummary,
@@ -159,6 +160,19 @@ export async function listProfiles(
   if (query.stage) {
     where.push('stage = ?');
     args.push(query.stage);
+  }
+  if (query.reached) {
+    const past = STAGES.slice(STAGES.indexOf(query.reached));
+    where.push(`stage IN (${past.map(() => '?').join(', ')})`);
+    args.push(...past);
+  }
+  if (query.firstSeenFrom !== undefined) {
+    where.push('first_seen >= ?');
+    args.push(query.firstSeenFrom);
+  }
+  if (query.firstSeenBefore !== undefined) {
+    where.push('first_seen < ?');
+    args.push(query.firstSeenBefore);
   }
   if (query.channel) {
     where.push('channel = ?');
