@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { StripeSecretSchema } from '../wire.ts';
 import { normaliseOrigin } from './admin/origins.ts';
 import { maskSecret } from './billing/secret.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, loadEnvFile } from './config.ts';
 import { openStore } from './store/open.ts';
 
 const USAGE = `usage:
@@ -31,6 +31,8 @@ async function run(argv: string[]): Promise<unknown> {
     },
   });
   const [noun, verb] = positionals;
+  // The same configuration as the server: the environment, then the .env file it reads.
+  loadEnvFile();
   const config = loadConfig();
   const store = await openStore({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   try {
@@ -44,7 +46,14 @@ async function run(argv: string[]): Promise<unknown> {
       if (origins.length === 0)
         throw new UsageError('--origin is required: the website the script tag goes on');
       const { site, secretKey } = await store.sites.create(values.name.trim(), origins);
-      return { id: site.id, siteKey: site.siteKey, secretKey, identitySecret: site.identitySecret };
+      return {
+        id: site.id,
+        siteKey: site.siteKey,
+        secretKey,
+        identitySecret: site.identitySecret,
+        // What goes on every page of the site (TOUCHPOINT_PUBLIC_URL is where the collector is reached).
+        snippet: `<script async src="${config.publicUrl}/tp.js" data-site="${site.siteKey}"></script>`,
+      };
     }
     if (noun === 'site' && verb === 'set') {
       const siteId = positionals[2];

@@ -1,4 +1,5 @@
 // Reads the collector's settings from the environment, once, into a typed object.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export interface Config {
@@ -30,6 +31,20 @@ function int(name: string, value: string | undefined, fallback: number): number 
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/**
+ * Loads the `.env` file both the server and the CLI read (TOUCHPOINT_ENV_FILE, else `.env` in the working
+ * directory), so they agree on the database. Variables already set in the environment win over the file.
+ */
+export function loadEnvFile(env: Record<string, string | undefined> = process.env): string | null {
+  const file = env.TOUCHPOINT_ENV_FILE || resolve(process.cwd(), '.env');
+  if (!existsSync(file)) {
+    if (env.TOUCHPOINT_ENV_FILE) throw new Error(`TOUCHPOINT_ENV_FILE ${file} does not exist`);
+    return null;
+  }
+  process.loadEnvFile(file);
+  return file;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

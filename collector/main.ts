@@ -1,7 +1,7 @@
 // `npm start`: builds the widget and dashboard when they are missing, then runs the collector.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, projectRoot } from './config.ts';
+import { loadConfig, loadEnvFile, projectRoot } from './config.ts';
 import { startCollector } from './server.ts';
 
 async function buildMissing(distDir: string): Promise<void> {
@@ -19,11 +19,12 @@ async function buildMissing(distDir: string): Promise<void> {
   }
 }
 
+const envFile = loadEnvFile();
 const config = loadConfig();
 await buildMissing(config.distDir);
 const collector = await startCollector(config);
 console.log(
-  `Touchpoint collector on ${collector.url} (dashboard: ${collector.url}/app/, database: ${config.databaseUrl})`,
+  `Touchpoint collector on ${collector.url} (dashboard: ${collector.url}/app/, database: ${config.databaseUrl}${envFile ? `, settings from ${envFile}` : ''})`,
 );
 
 let stopping = false;
