@@ -162,3 +162,17 @@ export const CHANNELS = [
   'Affiliate/Referral program',
   'Other campaigns',
 ] as const;
+
+/**
+ * A rule or reason from the collector in a marketer's words: identity keys read as what they are (a browser,
+ * an email, a user id), and the ids of profiles, payments and events are left out.
+ */
+export function plainText(text: string): string {
+  return text
+    .replace(/referred visitor \S+ became a lead/g, 'a visitor they referred became a lead')
+    .replace(/payment \S+ refunded/g, 'a payment refunded')
+    .replace(/\b[as]:\S+/g, 'a browser')
+    .replace(/\bu:(\S+)/g, 'user id $1')
+    .replace(/\b[ep]:(\S+)/g, '$1')
+    .replace(/\bb:(\S+)/g, 'billing customer $1');
+}

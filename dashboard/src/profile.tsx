@@ -22,7 +22,7 @@ import {
   formatExact,
   formatMoment,
   formatMinor,
-  shortId,
+  plainText,
   STATUS_LABEL,
   touchLabel,
   who,
@@ -255,7 +255,9 @@ function ProfileHeader({
               </span>
             ) : null}
             {reason ? (
-              <span class="headline-why">{reason.manual ? reason.rule : `because: ${reason.rule}`}</span>
+              <span class="headline-why">
+                {reason.manual ? plainText(reason.rule) : `because: ${plainText(reason.rule)}`}
+              </span>
             ) : null}
           </dd>
         </div>
@@ -744,7 +746,7 @@ function StageHistory({ profile }: { profile: ProfileDetail }) {
           <StageBadge stage={h.stage} />
           <span>
             {h.skipped ? 'skipped — ' : ''}
-            {h.rule}
+            {plainText(h.rule.replace(/^skipped: /, ''))}
             <span class="muted">
               {' '}
               · <time dateTime={h.at}>{formatMoment(h.at)}</time>
@@ -835,7 +837,7 @@ function WhyOnePerson({
                 {l.verified ? ' (verified)' : ''}
                 {l.decision === 'manual' ? ` · by hand${l.reason ? `: ${l.reason}` : ''}` : ''} · evidence{' '}
                 <a href={`#event-${l.messageId}`} title={l.messageId}>
-                  {evidence.get(l.messageId) ?? `event ${shortId(l.messageId)}`}
+                  {evidence.get(l.messageId) ?? 'an earlier event'}
                 </a>{' '}
                 · <time dateTime={l.at}>{formatMoment(l.at)}</time>
               </p>
@@ -872,7 +874,7 @@ function WhyOnePerson({
                   <IdentifierText identifier={l.b} />
                 </div>
                 <p class="link-why">
-                  Rule <strong>{l.rule}</strong>: {l.reason ?? 'needs a decision'}
+                  Rule <strong>{l.rule}</strong>: {plainText(l.reason ?? 'needs a decision')}
                 </p>
                 <div class="link-buttons">
                   <button
@@ -912,7 +914,7 @@ function WhyOnePerson({
                 </div>
                 <p class="link-why">
                   <strong>{l.revokedAt ? 'undone' : l.status}</strong>:{' '}
-                  {l.revokedReason ?? l.reason ?? l.rule}
+                  {plainText(l.revokedReason ?? l.reason ?? l.rule)}
                 </p>
               </li>
             ))}

@@ -11,7 +11,7 @@ import {
   type TimelineItem,
 } from '../../wire.ts';
 import { Fields, StageBadge, UrlText } from './components.tsx';
-import { formatClock, formatDay, formatExact, formatMoney, shortId, valueText } from './format.ts';
+import { formatClock, formatDay, formatExact, formatMoney, plainText, valueText } from './format.ts';
 import { BASE, Link } from './router.tsx';
 
 /** Quiet time that ends a session, as in most analytics tools. */
@@ -299,13 +299,13 @@ function EntryView({ entry, evidence }: { entry: Entry; evidence: Map<string, st
     );
     details = (
       <p class="event-note">
-        Why: {s.rule}
+        Why: {plainText(s.rule)}
         {s.messageId ? (
           <>
             {' '}
             · evidence{' '}
             <a href={`#event-${s.messageId}`} title={s.messageId}>
-              {evidence.get(s.messageId) ?? `event ${shortId(s.messageId)}`}
+              {evidence.get(s.messageId) ?? 'an earlier event'}
             </a>
           </>
         ) : null}
@@ -313,15 +313,15 @@ function EntryView({ entry, evidence }: { entry: Entry; evidence: Map<string, st
     );
   } else if (entry.kind === 'merge' && 'merge' in entry) {
     const m = entry.merge;
-    title = m.undoneAt ? 'Merge (undone)' : `Merged with profile ${shortId(m.mergedId)}`;
+    title = m.undoneAt ? 'Merge (undone)' : 'Merged with another profile';
     details = (
       <p class="event-note">
         {m.kind === 'manual' ? 'By hand' : m.kind === 'proposal' ? 'Accepted proposal' : 'Automatic'}:{' '}
-        {m.reason}
+        {plainText(m.reason)}
         {m.identifier ? (
           <>
             {' '}
-            · through <code>{m.identifier}</code>
+            · through <code>{plainText(m.identifier)}</code>
           </>
         ) : null}
         {m.undoneAt ? ` · undone: ${m.undoReason ?? ''}` : null}

@@ -3,6 +3,7 @@
 // rejects them.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { WireEventInput } from '../../wire.ts';
+import { screenshotPath } from '../support/browser.ts';
 import {
   type Harness,
   messageId,
@@ -113,6 +114,16 @@ it(
     await page.getByRole('heading', { level: 1, name: 'ada@acme.example' }).waitFor();
     await page.locator('.headline .badge-loyal').waitFor();
     expect(await page.getByText('Advocate', { exact: true }).count()).toBe(0);
+    // The reasons read as words, not ids: no profile id in the stage history or the headline.
+    const history = (await page.locator('.stage-history').textContent())!;
+    expect(history).toContain('a visitor they referred became a lead');
+    expect(history).not.toContain('skipped — skipped');
+    const headline = (await page.locator('.headline').textContent())!;
+    for (const r of after.referrals as { profileId: string }[]) {
+      expect(history).not.toContain(r.profileId);
+      expect(headline).not.toContain(r.profileId);
+    }
+    await page.screenshot({ path: screenshotPath('dashboard-referrals-loyal-1280'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
   },
