@@ -49,8 +49,11 @@ export function mount(core: UICore): UIHandle {
   inline();
 
   let chat: ChatClient | undefined;
-  const host = document.querySelector<HTMLElement & { tp?: ChatSettings }>('tp-chat');
-  if (host?.tp) {
+  // The launcher may not exist yet: an inline form can load this chunk before the chat settings arrive. The
+  // chat is wired when its launcher is on the page, whichever comes first.
+  const wire = () => {
+    const host = document.querySelector<HTMLElement & { tp?: ChatSettings }>('tp-chat');
+    if (chat || !host?.tp) return;
     const settings = host.tp;
     const box = inShadow(host, BASE, PANEL);
     const button = host.shadowRoot!.querySelector<HTMLElement>('.l')!;
@@ -64,6 +67,14 @@ export function mount(core: UICore): UIHandle {
     // the launcher toggles; the core's click handler only loads the chunk once and then calls chat()
     if (localStorage.getItem('tp_c')) chat.connect();
     draw();
+  };
+  wire();
+  if (!chat) {
+    const watch = new MutationObserver(() => {
+      wire();
+      if (chat) watch.disconnect();
+    });
+    watch.observe(document.body, { childList: true });
   }
 
   return {
@@ -79,6 +90,7 @@ export function mount(core: UICore): UIHandle {
       render(<Popup core={core} id={id} close={close} />, box);
     },
     chat() {
+      wire();
       chat?.setOpen(!chat.open);
     },
   };
