@@ -417,10 +417,15 @@ export const FormFieldSchema = /* @__PURE__ */ v.object({
 });
 export type FormField = v.InferOutput<typeof FormFieldSchema>;
 
+/** What a form is for: the lead score weighs a submission by its form's kind (site settings, score.forms). */
+export const FORM_KINDS = ['contact', 'demo', 'trial', 'newsletter', 'other'] as const;
+export type FormKind = (typeof FORM_KINDS)[number];
+
 /** What the admin API takes to create or replace a form. */
 export const FormInputSchema = /* @__PURE__ */ v.pipe(
   v.object({
     name: label,
+    kind: v.optional(v.picklist(FORM_KINDS, `kind must be one of ${FORM_KINDS.join(', ')}`)),
     fields: v.pipe(
       v.array(FormFieldSchema),
       v.minLength(1, 'a form needs at least one field'),
@@ -444,6 +449,8 @@ export type FormInput = v.InferInput<typeof FormInputSchema>;
 export interface FormDefinition {
   id: string;
   name: string;
+  /** What the form is for; `contact` when none was chosen. */
+  kind: FormKind;
   fields: FormField[];
   submitText: string;
   successMessage: string;

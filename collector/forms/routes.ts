@@ -61,9 +61,9 @@ export function formPublicRoutes(store: Store): Hono {
     const site = await siteForKey(sites, c.req.query('key'), c.req.header('origin'));
     const form = await store.forms.get(site.id, c.req.param('formId'));
     if (!form) throw notFound();
-    const { id, name, fields, submitText, successMessage } = form;
+    const { id, name, kind, fields, submitText, successMessage } = form;
     c.header('Cache-Control', 'public, max-age=60');
-    return c.json({ id, name, fields, submitText, successMessage } satisfies FormDefinition);
+    return c.json({ id, name, kind, fields, submitText, successMessage } satisfies FormDefinition);
   });
   return app;
 }

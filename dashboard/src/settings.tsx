@@ -5,9 +5,11 @@ import { useEffect, useState } from 'preact/hooks';
 import {
   type ChatSettings,
   FORM_FIELD_TYPES,
+  FORM_KINDS,
   type FormDefinition,
   type FormField,
   type FormFieldType,
+  type FormKind,
   type SiteSummary,
   type StripeSettingsReply,
 } from '../../wire.ts';
@@ -233,6 +235,7 @@ export function keyFromLabel(label: string): string {
 interface Draft {
   id: string | null;
   name: string;
+  kind: FormKind;
   submitText: string;
   successMessage: string;
   fields: DraftField[];
@@ -251,6 +254,7 @@ const newField = (type: FormFieldType = 'text', label = 'Question'): DraftField 
 const blankDraft = (): Draft => ({
   id: null,
   name: 'Contact us',
+  kind: 'contact',
   submitText: 'Send',
   successMessage: 'Thanks! We will be in touch.',
   fields: [
@@ -263,10 +267,52 @@ const blankDraft = (): Draft => ({
 const toDraft = (f: FormDefinition): Draft => ({
   id: f.id,
   name: f.name,
+  kind: f.kind ?? 'contact',
   submitText: f.submitText,
   successMessage: f.successMessage,
   fields: f.fields.map((x) => ({ ...x, key: fieldKey++, optionsText: x.options?.join(', ') })),
 });
+
+/** The label a field of each type starts with, and the key the profile reads its value by (where it has one). */
+const DEFAULT_LABEL: Record<FormFieldType, string> = {
+  email: 'Email',
+  name: 'Name',
+  phone: 'Phone',
+  company: 'Company',
+  message: 'Message',
+  select: 'Choice',
+  consent: 'I agree to be contacted',
+  text: 'Question',
+};
+const PROFILE_KEY: Partial<Record<FormFieldType, string>> = {
+  email: 'email',
+  name: 'name',
+  phone: 'phone',
+  company: 'company',
+  message: 'message',
+};
+
+/**
+ * A field given a new type: a label still at a default becomes the new type's, and a key the owner has not
+ * typed becomes the one the profile reads (email, name, phone, company, message), unless another field has it.
+ */
+function retyped(f: DraftField, type: FormFieldType, fields: DraftField[]): Partial<DraftField> {
+  const defaultLabel = !f.label.trim() || Object.values(DEFAULT_LABEL).includes(f.label);
+  const label = defaultLabel ? DEFAULT_LABEL[type] : f.label;
+  if (!f.autoName) return { type, label };
+  const taken = new Set(fields.filter((x) => x.key !== f.key).map((x) => x.name));
+  let name = PROFILE_KEY[type] ?? keyFromLabel(label);
+  for (let n = 2; taken.has(name); n++) name = `${PROFILE_KEY[type] ?? keyFromLabel(label)}${n}`;
+  return { type, label, name };
+}
+
+const KIND_LABEL: Record<FormKind, string> = {
+  contact: 'Contact',
+  demo: 'Demo request',
+  trial: 'Trial sign-up',
+  newsletter: 'Newsletter',
+  other: 'Other',
+};
 
 const TYPE_LABEL: Record<FormFieldType, string> = {
   email: 'Email',
@@ -327,7 +373,8 @@ function FormsSettings({ site }: { site: SiteSummary }) {
                   <strong>{f.name}</strong>
                   <span class="muted">
                     {' '}
-                    · {f.fields.length} {f.fields.length === 1 ? 'field' : 'fields'}
+                    · {KIND_LABEL[f.kind ?? 'contact']} · {f.fields.length}{' '}
+                    {f.fields.length === 1 ? 'field' : 'fields'}
                   </span>
                   <EmbedCode formId={f.id} />
                 </div>
@@ -426,6 +473,7 @@ function FormEditor({
     setError(null);
     const input = {
       name: draft.name,
+      kind: draft.kind,
       submitText: draft.submitText,
       successMessage: draft.successMessage,
       fields: draft.fields.map(({ key: _key, optionsText, autoName: _auto, ...f }) => ({
@@ -470,6 +518,22 @@ function FormEditor({
             onInput={(e) => onChange({ ...draft, name: e.currentTarget.value })}
           />
         </label>
+        <label class="field">
+          Kind
+          <select
+            value={draft.kind}
+            onChange={(e) => onChange({ ...draft, kind: e.currentTarget.value as FormKind })}
+          >
+            {FORM_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {KIND_LABEL[k]}
+              </option>
+            ))}
+          </select>
+          <span class="muted small">
+            The lead score weighs a submission by its form's kind (Settings → Scoring).
+          </span>
+        </label>
         <fieldset class="fields-editor">
           <legend>Fields</legend>
           {draft.fields.map((f, i) => (
@@ -490,7 +554,9 @@ function FormEditor({
                 Type
                 <select
                   value={f.type}
-                  onChange={(e) => setField(f.key, { type: e.currentTarget.value as FormFieldType })}
+                  onChange={(e) =>
+                    setField(f.key, retyped(f, e.currentTarget.value as FormFieldType, draft.fields))
+                  }
                 >
                   {FORM_FIELD_TYPES.map((t) => (
                     <option key={t} value={t}>

@@ -66,17 +66,31 @@ describe('dashboard settings', () => {
     await added.getByLabel('Required').check();
     await expect.poll(() => preview.textContent()).toContain('Team size *');
     expect(await preview.locator('option').allTextContents()).toEqual(['1-10', '11-50', '51+']);
+    // A new field whose type becomes Company takes the Company label and the key the profile reads.
+    await page.getByRole('button', { name: 'Add field' }).click();
+    const company = page.getByRole('group', { name: /Field 5/ });
+    expect(await company.getByLabel('Label').inputValue()).toBe('Question');
+    await company.getByLabel('Type').selectOption('company');
+    expect(await company.getByLabel('Label').inputValue()).toBe('Company');
+    await page.getByLabel('Kind').selectOption('demo');
     await shootBoth(page, 'dashboard-settings-form');
     await page.getByRole('button', { name: 'Save form' }).click();
     await page.getByRole('button', { name: 'Edit Book a demo' }).waitFor();
     const forms = await h.collector.api(`/api/sites/${h.collector.site.id}/forms`);
-    expect(forms.body.forms[0].fields.at(-1)).toMatchObject({
+    expect(forms.body.forms[0].fields.at(-2)).toMatchObject({
       name: 'team_size',
       type: 'select',
       label: 'Team size',
       required: true,
       options: ['1-10', '11-50', '51+'],
     });
+    expect(forms.body.forms[0].fields.at(-1)).toMatchObject({
+      name: 'company',
+      type: 'company',
+      label: 'Company',
+    });
+    expect(forms.body.forms[0].kind).toBe('demo');
+    await page.getByText('Demo request · 5 fields').waitFor();
     // Deleting asks first.
     await page.getByRole('button', { name: 'Delete Book a demo' }).click();
     await page.getByRole('dialog', { name: 'Delete form' }).getByRole('button', { name: 'Cancel' }).click();

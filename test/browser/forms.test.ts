@@ -16,6 +16,7 @@ let formId = '';
 
 const FORM = {
   name: 'Book a demo',
+  kind: 'demo',
   fields: [
     { name: 'email', type: 'email', label: 'Work email', required: true },
     { name: 'name', type: 'name', label: 'Full name', required: true },
@@ -107,11 +108,14 @@ describe('lead form', () => {
       'the profile',
     );
     expect(profile.email).toBe('dana@acme.example');
+    // Scored by the form's kind: a demo request weighs 40 (the default weights), plus the visit.
+    expect(profile.leadScore).toBeGreaterThanOrEqual(40);
     const detail = (await w.collector.api(`/api/profiles/${profile.id}`)).body;
     const sub = detail.timeline.find((t: any) => t.event === 'Form Submitted');
     expect(sub.properties).toMatchObject({
       formId,
       formName: 'Book a demo',
+      formKind: 'demo',
       email: 'Dana@Acme.example',
       fields: { email: 'Dana@Acme.example', name: 'Dana Lead', size: '11-50', consent: 'yes' },
     });

@@ -32,7 +32,11 @@ test('CRUD: create, list, read, replace, delete; bad definitions name the field'
   const created = await h.api(formsPath(), { method: 'POST', body: JSON.stringify(LEAD_FORM) });
   expect(created.status).toBe(201);
   const id = created.body.form.id;
-  expect(created.body.form).toMatchObject({ name: 'Demo request', submitText: 'Book a demo' });
+  expect(created.body.form).toMatchObject({
+    name: 'Demo request',
+    submitText: 'Book a demo',
+    kind: 'contact',
+  });
   expect((await h.api(formsPath())).body.forms).toHaveLength(1);
   const put = await h.api(`${formsPath()}/${id}`, {
     method: 'PUT',
@@ -50,6 +54,12 @@ test('CRUD: create, list, read, replace, delete; bad definitions name the field'
     body: JSON.stringify({ name: 'S', fields: [{ name: 's', type: 'select', label: 'S' }] }),
   });
   expect(noOptions.body.error.message).toContain('select needs options');
+  const badKind = await h.api(formsPath(), {
+    method: 'POST',
+    body: JSON.stringify({ ...LEAD_FORM, kind: 'webinar' }),
+  });
+  expect(badKind.status).toBe(400);
+  expect(badKind.body.error.field).toBe('kind');
   expect((await h.api(`${formsPath()}/${id}`, { method: 'DELETE' })).status).toBe(200);
   expect((await h.api(`${formsPath()}/${id}`)).status).toBe(404);
   expect((await h.api('/api/sites/nope/forms')).status).toBe(404);
@@ -57,12 +67,20 @@ test('CRUD: create, list, read, replace, delete; bad definitions name the field'
 });
 
 test('public read with the site key and CORS for the site origin', async () => {
-  const id = (await h.api(formsPath(), { method: 'POST', body: JSON.stringify(LEAD_FORM) })).body.form.id;
+  const id = (
+    await h.api(formsPath(), { method: 'POST', body: JSON.stringify({ ...LEAD_FORM, kind: 'demo' }) })
+  ).body.form.id;
   const res = await h.app.request(`/v1/forms/${id}?key=${h.site.siteKey}`, { headers: { Origin: ORIGIN } });
   expect(res.status).toBe(200);
   expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
   const form = await res.json();
-  expect(form).toMatchObject({ id, name: 'Demo request', successMessage: 'Thanks, talk soon!' });
+  // The widget sends the kind with each submission, and the lead score weighs it (demo: 40 by default).
+  expect(form).toMatchObject({
+    id,
+    name: 'Demo request',
+    kind: 'demo',
+    successMessage: 'Thanks, talk soon!',
+  });
   expect(form.fields).toHaveLength(8);
   const other = await h.app.request(`/v1/forms/${id}?key=${h.site.siteKey}`, {
     headers: { Origin: 'https://evil.example' },

@@ -138,7 +138,13 @@ export function LeadForm({ core, id, onTitle }: { core: UICore; id: string; onTi
     for (const [k, x] of Object.entries(r.output)) if (x) fields[k] = x as string;
     const email = fields[d.fields.find((f) => f.type === 'email')?.name || ''];
     const name = fields[d.fields.find((f) => f.type === 'name')?.name || ''];
-    core.track(EVENTS.form, { formId: d.id, formName: d.name, fields, ...(email && { email }) });
+    core.track(EVENTS.form, {
+      formId: d.id,
+      formName: d.name,
+      formKind: d.kind,
+      fields,
+      ...(email && { email }),
+    });
     if (email) core.identify({ email, ...(name && { name }) });
     setErrors({});
     setDone(1);

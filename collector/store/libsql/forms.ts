@@ -17,6 +17,7 @@ function formFromRow(row: Record<string, unknown>): StoredForm {
     id: String(row.id),
     siteId: String(row.site_id),
     name: String(row.name),
+    kind: def.kind ?? 'contact',
     fields: def.fields as FormDefinition['fields'],
     submitText: def.submitText || DEFAULT_SUBMIT,
     successMessage: def.successMessage || DEFAULT_SUCCESS,
