@@ -75,11 +75,15 @@ export function paymentRoutes(store: Store): Hono<AuthVars> {
   return app;
 }
 
-function time(value: string | undefined, field: string, fallback: number): number {
+/**
+ * A time from the query. A date without a time is a whole day, inclusive, as the overview sends its range:
+ * `from` is the start of that day and `to` its end (UTC), so a range ending today includes today.
+ */
+function time(value: string | undefined, field: 'from' | 'to', fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new ApiError(400, 'invalid_query', `${field} must be an ISO 8601 date`, field);
-  return ms;
+  return field === 'to' && /^\d{4}-\d\d-\d\d$/.test(value) ? ms + 86_400_000 : ms;
 }
 
 /** Mounted at /api/attribution. */

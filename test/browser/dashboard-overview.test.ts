@@ -175,6 +175,15 @@ describe('dashboard overview', () => {
         timestamp: minutesAgo(40),
         traits: { email: 'quick@example.com' },
       },
+      // and pays today
+      {
+        type: 'track',
+        event: 'Payment Succeeded',
+        messageId: messageId(),
+        anonymousId: 'quick-1',
+        timestamp: minutesAgo(2),
+        properties: { payment_id: 'pi_quick', amount: 25, currency: 'USD', method: 'card' },
+      },
     ];
     const res = await fetch(`${h.collector.url}/v1/batch`, {
       method: 'POST',
@@ -187,6 +196,10 @@ describe('dashboard overview', () => {
     const times = page.locator('.intervals');
     await expect.poll(() => times.textContent()).toContain('under 1 h');
     expect(await times.textContent()).not.toMatch(/\b0 h\b/);
+    // The first-click table's range ends today and includes it: the customer who paid today is there.
+    const row = page.locator('.attribution tbody tr').first();
+    await row.waitFor();
+    expect((await row.locator('td').allTextContents()).slice(1, 5)).toEqual(['1', '1', '1', '$25.00']);
     expect(problems).toEqual([]);
     await page.context().close();
   });

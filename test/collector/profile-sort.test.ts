@@ -112,7 +112,13 @@ describe('GET /api/profiles sorting', () => {
     const to = day(now - 10 * DAY);
     const inRange = (r: Row) => r.firstSeen >= Date.parse(from) && r.firstSeen < Date.parse(to) + DAY;
     const got = await all(`reached=lead&from=${from}&to=${to}`, 3);
-    expect(got).toEqual(expected('lastSeen', 'desc', ROWS.filter((r) => r.stage === 'lead' && inRange(r))));
+    expect(got).toEqual(
+      expected(
+        'lastSeen',
+        'desc',
+        ROWS.filter((r) => r.stage === 'lead' && inRange(r)),
+      ),
+    );
     // reach is every stage
     expect((await all(`reached=reach&from=${from}&to=${to}`, 5)).length).toBe(
       ROWS.filter((r) => inRange(r) && r.stage !== 'anonymous').length,

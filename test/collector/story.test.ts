@@ -136,6 +136,30 @@ it('from a campaign click to a paid invoice, attributed, then refunded', async (
   ]);
 });
 
+it('reads a date-only range as whole days: a range ending today includes today', async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const monthAgo = new Date(Date.now() - 29 * DAY).toISOString().slice(0, 10);
+  await h.post('/v1/batch', {
+    writeKey: h.site.secretKey,
+    batch: [
+      { type: 'page', messageId: 'today-1', anonymousId: 'today', timestamp: new Date().toISOString() },
+      {
+        type: 'track',
+        event: 'Payment Succeeded',
+        messageId: 'today-2',
+        anonymousId: 'today',
+        timestamp: new Date().toISOString(),
+        properties: { payment_id: 'pi_today', amount: 25, currency: 'USD' },
+      },
+    ],
+  });
+  const report = (await h.api(`/api/attribution?from=${monthAgo}&to=${today}&site=${h.site.id}`)).body;
+  const first = report.models.firstTouch as { visitors: number; customers: number }[];
+  expect(first.reduce((n, r) => n + r.visitors, 0)).toBeGreaterThanOrEqual(1);
+  expect(first.reduce((n, r) => n + r.customers, 0)).toBeGreaterThanOrEqual(1);
+  expect(report.to).toBe(new Date(Date.parse(today) + DAY).toISOString());
+});
+
 it('checks the attribution query', async () => {
   const bad = await h.api('/api/attribution?from=yesterday');
   expect(bad).toMatchObject({ status: 400, body: { error: { field: 'from' } } });
