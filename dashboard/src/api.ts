@@ -7,6 +7,7 @@ import type {
   FormDefinition,
   FormInput,
   StripeSettingsReply,
+  UnmatchedPaymentsReply,
   ConversationReply,
   ConversationSummary,
   InboxReply,
@@ -195,6 +196,13 @@ export const api = {
     }),
   stripe: (siteId: string, signal?: AbortSignal) =>
     request<StripeSettingsReply>(`/api/sites/${encodeURIComponent(siteId)}/stripe`, { signal }),
+  unmatchedPayments: (siteId: string, signal?: AbortSignal) =>
+    request<UnmatchedPaymentsReply>(`/api/payments/unmatched?site=${encodeURIComponent(siteId)}`, { signal }),
+  attachPayment: (paymentId: string, profileId: string) =>
+    request<{ ok: true }>(`/api/payments/${encodeURIComponent(paymentId)}/attach`, {
+      method: 'POST',
+      body: { profileId },
+    }),
   saveStripe: (siteId: string, secret: string | null) =>
     request<StripeSettingsReply>(`/api/sites/${encodeURIComponent(siteId)}/stripe`, {
       method: 'PUT',

@@ -12,10 +12,12 @@ import {
   type FormKind,
   type SiteSummary,
   type StripeSettingsReply,
+  type UnmatchedPayment,
 } from '../../wire.ts';
 import { type ApiError, api } from './api.ts';
 import { CopyButton, ErrorNotice, Loading, PageTitle } from './components.tsx';
 import { ConfirmDialog } from './dialog.tsx';
+import { formatMinor, formatMoment } from './format.ts';
 import { snippetFor } from './onboarding.tsx';
 import { BASE, Link, navigate, useLocation } from './router.tsx';
 import {
@@ -841,6 +843,152 @@ function ChatSettingsSection({ site }: { site: SiteSummary }) {
 
 // ---- Billing ----
 
+/**
+ * Stripe payments no profile matched (no customer id, email or metadata the collector knows): listed with
+ * what Stripe said about the payer, each attached to a profile found by search.
+ */
+function UnmatchedPayments({ site }: { site: SiteSummary }) {
+  const [list, retry] = useRequest((signal) => api.unmatchedPayments(site.id, signal), [site.id]);
+  const [attaching, setAttaching] = useState<UnmatchedPayment | null>(null);
+  return (
+    <section class="card" aria-labelledby="unmatched-title">
+      <h2 id="unmatched-title">Unmatched payments</h2>
+      {list.status === 'loading' ? (
+        <Loading label="Loading unmatched payments…" />
+      ) : list.status === 'error' ? (
+        <ErrorNotice error={list.error} retry={retry} />
+      ) : list.data.payments.length === 0 ? (
+        <p class="muted">Every Stripe payment found its profile.</p>
+      ) : (
+        <>
+          <p class="muted">
+            No profile matched these payments' customer or email. Attach each to the right profile: its past
+            and future payments from that Stripe customer go there.
+          </p>
+          <ul class="unmatched-list" aria-label="Unmatched payments">
+            {list.data.payments.map((p) => (
+              <li key={p.id}>
+                <div>
+                  <strong>
+                    {p.amount !== null && p.currency ? formatMinor(p.amount, p.currency) : 'Amount unknown'}
+                  </strong>{' '}
+                  <span class="muted">
+                    · {p.status} · <time dateTime={p.at}>{formatMoment(p.at)}</time>
+                  </span>
+                  <div class="small">{p.email ?? 'No email on the payment'}</div>
+                </div>
+                <button type="button" class="button button-small" onClick={() => setAttaching(p)}>
+                  Attach to a profile…
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {attaching ? (
+        <AttachDialog
+          site={site}
+          payment={attaching}
+          onClose={() => setAttaching(null)}
+          onDone={() => {
+            setAttaching(null);
+            retry();
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function AttachDialog({
+  site,
+  payment,
+  onClose,
+  onDone,
+}: {
+  site: SiteSummary;
+  payment: UnmatchedPayment;
+  onClose: () => void;
+  onDone: () => void;
+}) {
+  const [q, setQ] = useState(payment.email ?? '');
+  const [term, setTerm] = useState(payment.email ?? '');
+  const [chosen, setChosen] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    const t = setTimeout(() => setTerm(q.trim()), 250);
+    return () => clearTimeout(t);
+  }, [q]);
+  const [found] = useRequest(
+    (signal) =>
+      term
+        ? api.profiles({ q: term, site: site.id, limit: 8 }, signal)
+        : Promise.resolve({ profiles: [], nextCursor: null }),
+    [term, site.id],
+  );
+  const [pick, setPick] = useState(false);
+  const attach = () => {
+    if (!chosen) return setPick(true);
+    setBusy(true);
+    setError(null);
+    api.attachPayment(payment.id, chosen).then(onDone, (err) => {
+      setBusy(false);
+      setError(toApiError(err));
+    });
+  };
+  return (
+    <ConfirmDialog
+      title="Attach the payment to a profile"
+      confirmLabel="Attach"
+      busy={busy}
+      error={error}
+      onClose={onClose}
+      onConfirm={attach}
+    >
+      <label class="field">
+        Find the profile
+        <input
+          type="search"
+          value={q}
+          placeholder="Email, name or id"
+          onInput={(e) => {
+            setQ(e.currentTarget.value);
+            setChosen(null);
+          }}
+        />
+      </label>
+      {found.status === 'loading' && term ? (
+        <Loading label="Searching…" />
+      ) : found.status === 'error' ? (
+        <ErrorNotice error={found.error} />
+      ) : found.status === 'ready' && term && found.data.profiles.length === 0 ? (
+        <p class="muted">No profile matches “{term}”.</p>
+      ) : found.status === 'ready' ? (
+        <fieldset class="attach-choices">
+          <legend class="visually-hidden">Profiles found</legend>
+          {found.data.profiles.map((p) => (
+            <label key={p.id} class="check">
+              <input
+                type="radio"
+                name="attach-to"
+                checked={chosen === p.id}
+                onChange={() => {
+                  setChosen(p.id);
+                  setPick(false);
+                }}
+              />
+              {p.email ?? p.name ?? 'Anonymous visitor'}
+              {p.name && p.email ? <span class="muted"> · {p.name}</span> : null}
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      {pick ? <p class="field-error">Choose the profile to attach the payment to.</p> : null}
+    </ConfirmDialog>
+  );
+}
+
 // The Stripe events the webhook reads (STRIPE_EVENT_TYPES in collector/billing/stripe.ts).
 const STRIPE_EVENTS = [
   'invoice.created',
@@ -937,6 +1085,7 @@ function BillingSettings({ site }: { site: SiteSummary }) {
         </form>
         {error && !confirmRemove ? <ErrorNotice error={error} /> : null}
       </section>
+      <UnmatchedPayments site={site} />
       {confirmRemove ? (
         <ConfirmDialog
           title="Remove the Stripe secret"
