@@ -168,8 +168,14 @@ function describe(item: TimelineItem, kind: Kind): { title: string; details: Com
     case 'chat': {
       const text = str(props.text) ?? str(props.message) ?? '';
       const conversation = str(props.conversationId);
+      const author = str(props.author);
       return {
-        title: 'Sent a chat message',
+        title:
+          author === 'agent'
+            ? 'Agent replied in the chat'
+            : author === 'auto'
+              ? 'Automatic reply in the chat'
+              : 'Sent a chat message',
         details: (
           <>
             {text ? (

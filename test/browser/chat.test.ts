@@ -82,6 +82,27 @@ describe('chat', () => {
     );
     const timeline = (await w.collector.api(`/api/profiles/${profile.id}`)).body.timeline;
     expect(timeline.filter((e: any) => e.event === 'Chat Message')).toHaveLength(2);
+    // The journey holds the replies too: the automatic ones and the agent's, in time order.
+    const replies = timeline.filter((e: any) => e.event === 'Chat Reply');
+    expect(replies.map((e: any) => [e.properties.author, e.properties.text])).toEqual([
+      ['auto', 'Thanks for your message! We usually reply within a few minutes.'],
+      ['auto', 'Leave your email so we can get back to you.'],
+      ['auto', "Thanks! We'll get back to you at nora@example.no."],
+      ['agent', 'Yes, we ship to Norway in 3 days.'],
+    ]);
+    // and the marketer sees them on the profile's journey
+    const admin = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const dash = await admin.newPage();
+    await dash.goto(`${w.collector.url}/app/login`);
+    await dash.getByLabel('Email').fill(w.collector.admin.email);
+    await dash.getByLabel('Password').fill(w.collector.admin.password);
+    await dash.getByRole('button', { name: 'Sign in' }).click();
+    await dash.waitForURL((url) => !url.pathname.endsWith('/login'));
+    await dash.goto(`${w.collector.url}/app/profiles/${profile.id}`);
+    await dash.getByText('Agent replied in the chat').waitFor();
+    expect(await dash.getByText('Automatic reply in the chat').count()).toBe(3);
+    await dash.screenshot({ path: screenshotPath('journey-chat-replies-1280'), fullPage: true });
+    await admin.close();
 
     // drop the connection: replies sent meanwhile arrive once, in order, when it resumes
     await ctx.setOffline(true);

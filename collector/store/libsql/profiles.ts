@@ -345,10 +345,48 @@ async function timelinePage(
   });
   const rows = rs.rows.slice(0, limit) as Record<string, unknown>[];
   const oldest = rows[rows.length - 1];
-  return {
-    timeline: rows.reverse().map(timelineItem),
-    olderCursor: rs.rows.length > limit ? timelineCursor(Number(oldest.ts), Number(oldest.seq)) : null,
-  };
+  const olderCursor = rs.rows.length > limit ? timelineCursor(Number(oldest.ts), Number(oldest.seq)) : null;
+  // The agent's and the automatic chat replies to the profile's browsers, in the same span of time as this page
+  // (they are not events of the profile, so they are read beside them).
+  const from = olderCursor ? Number(oldest.ts) : Number.MIN_SAFE_INTEGER;
+  const to = before ? before.ts : Number.MAX_SAFE_INTEGER;
+  const browsers = [
+    ...new Set(eventKeys.filter((k) => !k.startsWith('u:')).map((k) => browserOf(k).slice(2))),
+  ];
+  const replies = browsers.length
+    ? await db.execute({
+        sql: `SELECT m.id, m.author, m.text, m.at, c.id AS conversation_id, c.anonymous_id
+              FROM conversations c JOIN chat_messages m ON m.conversation_id = c.id
+              WHERE c.site_id = ? AND c.anonymous_id IN (${browsers.map(() => '?').join(', ')})
+                AND m.author IN ('agent', 'auto') AND m.at >= ? AND m.at < ?
+              ORDER BY m.at, m.seq LIMIT 1000`,
+        args: [siteId, ...browsers, from, to],
+      })
+    : { rows: [] };
+  const items = rows.reverse().map(timelineItem);
+  for (const r of replies.rows) {
+    const at = iso(Number(r.at));
+    items.push({
+      id: `chat-reply:${String(r.id)}`,
+      type: 'track',
+      event: 'Chat Reply',
+      at,
+      receivedAt: at,
+      anonymousId: String(r.anonymous_id),
+      userId: null,
+      url: null,
+      title: null,
+      properties: {
+        author: String(r.author),
+        text: String(r.text),
+        conversationId: String(r.conversation_id),
+      },
+      traits: {},
+    });
+  }
+  // Oldest first; at the same moment an event comes before the reply to it.
+  items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { timeline: items, olderCursor };
 }
 
 async function profileKeys(db: Db, profileId: string) {
