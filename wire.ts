@@ -736,6 +736,37 @@ export interface AttributionReply {
   models: Record<AttributionModel, AttributionRow[]>;
 }
 
+/** Days after the first touch that lifetime value is measured at. */
+export const LTV_DAYS = [30, 90, 180] as const;
+
+/**
+ * Lifetime value by first touch: the profiles whose first touch (channel and campaign) falls in the range, and
+ * the revenue they brought within 30, 90 and 180 days of it, net of refunds.
+ */
+export interface LtvRow {
+  channel: string;
+  campaign: string | null;
+  /** Profiles acquired through this channel and campaign in the range. */
+  profiles: number;
+  /** Of them, those who paid at least once (ever). */
+  customers: number;
+  /**
+   * Per window: how many of the profiles are old enough to measure (their first touch is that many days ago),
+   * and the revenue those brought within the window, in total and per profile (minor units per currency).
+   */
+  windows: { days: number; measured: number; revenue: Revenue; perProfile: Revenue }[];
+  /** Payback: median days from the first touch to the first payment, over the customers; null without any. */
+  medianDaysToFirstPayment: number | null;
+}
+
+/** GET /api/attribution/ltv?from=&to=&site= */
+export interface LtvReply {
+  from: string;
+  to: string;
+  siteId: string | null;
+  rows: LtvRow[];
+}
+
 export interface UnmatchedPayment {
   id: string;
   siteId: string;

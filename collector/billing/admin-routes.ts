@@ -5,6 +5,7 @@ import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
 import {
   type AttributionReply,
+  type LtvReply,
   StripeSecretSchema,
   type StripeSettingsReply,
   type UnmatchedPaymentsReply,
@@ -99,6 +100,20 @@ export function attributionRoutes(store: Store): Hono<AuthVars> {
       to: new Date(to).toISOString(),
       siteId: siteId ?? null,
       models: await store.reports.attribution({ from, to, siteId }),
+    };
+    return c.json(reply);
+  });
+  // Lifetime value by first touch: the same range, read as the profiles' first touches.
+  app.get('/ltv', async function lifetimeValue(c) {
+    const to = time(c.req.query('to'), 'to', Date.now() + 1);
+    const from = time(c.req.query('from'), 'from', to - 365 * 86_400_000);
+    if (from >= to) throw new ApiError(400, 'invalid_query', 'from must be before to', 'from');
+    const siteId = c.req.query('site') || undefined;
+    const reply: LtvReply = {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      siteId: siteId ?? null,
+      rows: await store.reports.ltv({ from, to, siteId }),
     };
     return c.json(reply);
   });

@@ -12,6 +12,7 @@ import type {
   FormInput,
   InboxChange,
   MergeProposal,
+  LtvRow,
   OverviewReply,
   ProfileChangesReply,
   ProfileDetail,
@@ -264,6 +265,8 @@ export interface ReportStore {
     to: number;
     siteId?: string;
   }): Promise<Record<AttributionModel, AttributionRow[]>>;
+  /** Lifetime value by first touch for the profiles first touched in [from, to). */
+  ltv(query: { from: number; to: number; siteId?: string }): Promise<LtvRow[]>;
 }
 
 // ---- Billing ----

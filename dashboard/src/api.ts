@@ -2,6 +2,7 @@
 import type {
   ApiErrorBody,
   AttributionReply,
+  LtvReply,
   ChatMessage,
   ChatSettings,
   FormDefinition,
@@ -158,6 +159,8 @@ export const api = {
     request<OverviewReply>(`/api/overview?${query(params)}`, { signal }),
   attribution: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>
     request<AttributionReply>(`/api/attribution?${query(params)}`, { signal }),
+  ltv: (params: { from?: string; to?: string; site?: string }, signal?: AbortSignal) =>
+    request<LtvReply>(`/api/attribution/ltv?${query(params)}`, { signal }),
   inbox: (signal?: AbortSignal) => request<InboxReply>('/api/inbox', { signal }),
   conversation: (id: string, signal?: AbortSignal) =>
     request<ConversationReply>(`/api/inbox/${encodeURIComponent(id)}`, { signal }),

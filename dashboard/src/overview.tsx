@@ -1,7 +1,7 @@
 // The morning page: for a date range, the lifecycle funnel with stage-to-stage conversion, the median time
 // between stages, new leads and customers per day, and which first clicks end in payments.
 import { useState } from 'preact/hooks';
-import type { AttributionModel, AttributionRow, OverviewReply, SiteSummary } from '../../wire.ts';
+import type { AttributionModel, AttributionRow, LtvRow, OverviewReply, SiteSummary } from '../../wire.ts';
 import { api } from './api.ts';
 import { DailyChart } from './chart.tsx';
 import { ErrorNotice, Loading, PageTitle, StageBadge } from './components.tsx';
@@ -124,6 +124,7 @@ export function OverviewPage() {
       {state.status === 'ready' && !noEvents ? (
         <Attribution state={attribution} retry={retryAttribution} />
       ) : null}
+      {state.status === 'ready' && !noEvents ? <LifetimeValue from={from} to={to} site={site} /> : null}
     </>
   );
 }
@@ -258,6 +259,151 @@ function Attribution({
     </section>
   );
 }
+
+/** The currency most of the rows' revenue is in: the chart draws that one. */
+function mainCurrency(rows: LtvRow[]): string | null {
+  const sums = new Map<string, number>();
+  for (const r of rows)
+    for (const w of r.windows)
+      for (const [c, v] of Object.entries(w.revenue)) sums.set(c, (sums.get(c) ?? 0) + v);
+  return [...sums].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+}
+
+/**
+ * Lifetime value by first touch: for the profiles acquired in the range through each channel and campaign,
+ * what each brought on average within 30, 90 and 180 days of the first touch, and the payback time.
+ */
+function LifetimeValue({ from, to, site }: { from: string; to: string; site: string }) {
+  const [state, retry] = useRequest((signal) => api.ltv({ from, to, site }, signal), [from, to, site]);
+  return (
+    <section class="card ltv" aria-labelledby="ltv-title">
+      <h2 id="ltv-title">
+        Lifetime value by first touch{' '}
+        <span class="muted">· revenue per profile acquired in the range, 30, 90 and 180 days on</span>
+      </h2>
+      {state.status === 'loading' ? <Loading label="Loading lifetime value…" /> : null}
+      {state.status === 'error' ? <ErrorNotice error={state.error} retry={retry} /> : null}
+      {state.status === 'ready' ? <LtvBody rows={state.data.rows} /> : null}
+    </section>
+  );
+}
+
+function LtvBody({ rows }: { rows: LtvRow[] }) {
+  if (!rows.length) return <p class="muted">No profile's first touch falls in this range.</p>;
+  const currency = mainCurrency(rows);
+  const top = rows.slice(0, 6);
+  const value = (r: LtvRow, i: number) => (currency ? (r.windows[i].perProfile[currency] ?? 0) : 0);
+  const max = Math.max(1, ...top.flatMap((r) => r.windows.map((_, i) => value(r, i))));
+  const label = (r: LtvRow) => (r.campaign ? `${r.channel} · ${r.campaign}` : r.channel);
+  const summary = top
+    .map(
+      (r) =>
+        `${label(r)}: ${r.windows
+          .map(
+            (w, i) =>
+              `${w.days} days ${w.measured ? formatMinor(value(r, i), currency ?? 'USD') : 'not yet'}`,
+          )
+          .join(', ')}`,
+    )
+    .join('; ');
+  return (
+    <>
+      {currency ? (
+        <figure class="ltv-chart">
+          <svg
+            viewBox={`0 0 600 ${top.length * 64 + 30}`}
+            role="img"
+            aria-label={`Revenue per profile. ${summary}`}
+          >
+            {top.map((r, row) => (
+              <g key={label(r)} transform={`translate(0, ${row * 64})`}>
+                <text x="0" y="18" class="ltv-label">
+                  {label(r).length > 40 ? `${label(r).slice(0, 39)}…` : label(r)}
+                </text>
+                {r.windows.map((w, i) => (
+                  <rect
+                    key={w.days}
+                    class={`ltv-bar ltv-bar-${i}`}
+                    x="0"
+                    y={26 + i * 11}
+                    height="9"
+                    width={w.measured ? Math.max(2, (value(r, i) / max) * 590) : 0}
+                  />
+                ))}
+              </g>
+            ))}
+            <g transform={`translate(0, ${top.length * 64 + 20})`} class="ltv-legend">
+              {r0Days(rows).map((d, i) => (
+                <g key={d} transform={`translate(${i * 150}, 0)`}>
+                  <rect class={`ltv-bar ltv-bar-${i}`} width="10" height="10" y="-9" />
+                  <text x="14" y="0">
+                    {d} days
+                  </text>
+                </g>
+              ))}
+            </g>
+          </svg>
+          <figcaption class="muted small">
+            Average revenue per acquired profile, in {currency}; a window that has not passed for anyone yet
+            has no bar.
+          </figcaption>
+        </figure>
+      ) : null}
+      <div class="table-scroll">
+        <table class="data attribution-table ltv-table">
+          <thead>
+            <tr>
+              <th scope="col">Channel</th>
+              <th scope="col">Campaign</th>
+              <th scope="col" class="num">
+                Acquired
+              </th>
+              <th scope="col" class="num">
+                Customers
+              </th>
+              {rows[0].windows.map((w) => (
+                <th key={w.days} scope="col" class="num">
+                  {w.days} days
+                </th>
+              ))}
+              <th scope="col" class="num">
+                Payback
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.channel}|${r.campaign ?? ''}`}>
+                <th scope="row">{r.channel}</th>
+                <td data-label="Campaign">{r.campaign ?? <span class="muted">—</span>}</td>
+                <td class="num" data-label="Acquired">
+                  {r.profiles.toLocaleString()}
+                </td>
+                <td class="num" data-label="Customers">
+                  {r.customers.toLocaleString()}
+                </td>
+                {r.windows.map((w) => (
+                  <td key={w.days} class="num revenue" data-label={`${w.days} days`}>
+                    {w.measured ? revenueText(w.perProfile) : <span class="muted">not yet</span>}
+                  </td>
+                ))}
+                <td class="num" data-label="Payback">
+                  {r.medianDaysToFirstPayment === null ? '—' : daysText(r.medianDaysToFirstPayment)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted small">
+        Per acquired profile, net of refunds, counted over the profiles whose first touch is at least that
+        many days ago. Payback: the median time from the first touch to the first payment.
+      </p>
+    </>
+  );
+}
+
+const r0Days = (rows: LtvRow[]) => rows[0].windows.map((w) => w.days);
 
 function AttributionTable({ rows }: { rows: AttributionRow[] }) {
   if (!rows.length) return <p class="muted">No visitors with a recorded touch in this range.</p>;

@@ -203,4 +203,73 @@ describe('dashboard overview', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+
+  it('shows lifetime value by first touch with a chart, windows not yet passed marked', async () => {
+    const made = await h.collector.api('/api/sites', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Ltv', origins: ['https://ltv.example'] }),
+    });
+    const site = made.body.site as { id: string };
+    const DAY_MIN = 24 * 60;
+    const land = (anon: string, days: number, campaign: string): WireEventInput => ({
+      type: 'page',
+      messageId: messageId(),
+      anonymousId: anon,
+      timestamp: minutesAgo(days * DAY_MIN),
+      context: {
+        page: {
+          url: `https://ltv.example/?utm_source=google&utm_medium=cpc&utm_campaign=${campaign}`,
+          referrer: '',
+        },
+        campaign: { source: 'google', medium: 'cpc', name: campaign },
+      },
+    });
+    const pay = (anon: string, days: number, amount: number): WireEventInput => ({
+      type: 'track',
+      event: 'Payment Succeeded',
+      messageId: messageId(),
+      anonymousId: anon,
+      timestamp: minutesAgo(days * DAY_MIN),
+      properties: { payment_id: `pi_${anon}_${days}`, amount, currency: 'USD' },
+    });
+    const batch = [
+      land('l1', 200, 'april'),
+      pay('l1', 190, 50),
+      pay('l1', 100, 30),
+      land('l2', 200, 'april'),
+      land('l3', 40, 'fall'),
+      pay('l3', 35, 20),
+    ];
+    const res = await fetch(`${h.collector.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ writeKey: made.body.secretKey, batch }),
+    });
+    expect(res.status).toBe(200);
+    const from = new Date(Date.now() - 364 * DAY_MIN * 60_000).toISOString().slice(0, 10);
+    const { page, problems } = await openPage(h.browser);
+    await signIn(page, h.collector, `/app/overview?site=${site.id}&from=${from}`);
+    const card = page.locator('section.ltv');
+    const april = card.locator('tbody tr', { hasText: 'april' });
+    await april.waitFor();
+    expect((await april.locator('td').allTextContents()).slice(1)).toEqual([
+      '2',
+      '1',
+      '$25.00',
+      '$25.00',
+      '$40.00',
+      '10 days',
+    ]);
+    const fall = card.locator('tbody tr', { hasText: 'fall' });
+    expect((await fall.locator('td').allTextContents()).slice(3, 6)).toEqual([
+      '$20.00',
+      'not yet',
+      'not yet',
+    ]);
+    await card.getByRole('img', { name: /Revenue per profile/ }).waitFor();
+    await card.scrollIntoViewIfNeeded();
+    await shootBoth(page, 'dashboard-ltv');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });

@@ -19,6 +19,7 @@ import {
   setStage,
 } from './identity.ts';
 import { migrate, snapshot } from './migrate.ts';
+import { ltv } from './ltv.ts';
 import { overview } from './overview.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
 import { createRefolder } from './refolder.ts';
@@ -78,6 +79,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     reports: {
       overview: (query) => overview(client, query),
       attribution: (query) => attribution(client, query),
+      ltv: (query) => ltv(client, query),
     },
     billing: createBillingStore(client, write),
     writerState: async () => ({
