@@ -29,7 +29,7 @@ import {
 } from './format.ts';
 import { profilesListHref } from './profiles.tsx';
 import { BASE, Link, navigate } from './router.tsx';
-import { evidenceLabels, Timeline } from './timeline.tsx';
+import { evidenceLabels, isChatReply, Timeline } from './timeline.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
 /** The entries at or after `from` (all of them when there is no bound). */
@@ -152,7 +152,7 @@ export function ProfilePage({ id }: { id: string }) {
             Journey{' '}
             <span class="muted">
               · {olderCursor ? 'latest ' : ''}
-              {timeline.length.toLocaleString()} events, oldest first
+              {timeline.filter((t) => !isChatReply(t)).length.toLocaleString()} events, oldest first
             </span>
           </h2>
           {olderCursor ? (

@@ -381,7 +381,8 @@ export function Timeline({
   return (
     <div class="timeline">
       {sessions.map((session, i) => {
-        const events = session.entries.filter((e) => 'item' in e).length;
+        // The chat replies shown beside the events are not the visitor's events.
+        const events = session.entries.filter((e) => 'item' in e && !isChatReply(e.item)).length;
         const label = `Session ${i + 1}: ${formatDay(session.start)}`;
         return (
           <section key={session.start + i} class="timeline-session" aria-label={label}>
@@ -403,3 +404,6 @@ export function Timeline({
     </div>
   );
 }
+
+/** An agent's or automatic chat reply shown on the journey (not one of the profile's events). */
+export const isChatReply = (item: TimelineItem) => item.id.startsWith('chat-reply:');

@@ -100,6 +100,10 @@ describe('chat', () => {
     await dash.waitForURL((url) => !url.pathname.endsWith('/login'));
     await dash.goto(`${w.collector.url}/app/profiles/${profile.id}`);
     await dash.getByText('Agent replied in the chat').waitFor();
+    // The journey counts the visitor's events, not the replies shown beside them.
+    expect(await dash.locator('#timeline').textContent()).toContain(
+      `${timeline.length - replies.length} events`,
+    );
     expect(await dash.getByText('Automatic reply in the chat').count()).toBe(3);
     await dash.screenshot({ path: screenshotPath('journey-chat-replies-1280'), fullPage: true });
     await admin.close();
