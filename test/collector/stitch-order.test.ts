@@ -74,6 +74,54 @@ describe('stitching is order-independent', () => {
     );
   }, 120_000);
 
+  it('retires the profile of a shared browser part that a late identify removes', async () => {
+    // Found by the property above: B's later parts held a profile of their own; an earlier identify as u1
+    // joins the parts again, and no profile may be left behind holding one of their events.
+    const form = (anon: string, email: string) => ({
+      kind: 'form' as const,
+      anon,
+      email,
+      phone: '' as const,
+    });
+    const ref = {
+      kind: 'page' as const,
+      anon: 'A',
+      path: '/' as const,
+      ref: '' as const,
+      code: 'u1' as const,
+    };
+    const id = (anon: string, user: 'u1' | 'u2') => ({
+      kind: 'identify' as const,
+      anon,
+      user,
+      email: undefined,
+      name: '' as const,
+    });
+    const history: [Parameters<typeof toWire>[0], number][] = [
+      [form('A', 'ann@acme.com'), 0],
+      [ref, 0],
+      [form('A', 'ann@acme.com'), 0],
+      [form('C', 'ann@acme.com'), 0],
+      [id('B', 'u1'), 0],
+      [form('B', 'ann@acme.com'), 0],
+      [form('A', 'ann@acme.com'), 0],
+      [form('B', 'ann@acme.com'), 1],
+      [id('C', 'u2'), 0],
+      [form('B', 'bob@acme.com'), 0],
+      [ref, 0],
+      [ref, 0],
+    ];
+    const events = history.map(([g, dt], i) => toWire(g, i, T0 + dt * 60_000));
+    const a = await fresh();
+    await a.send(events);
+    const want = await snapshot(a.db);
+    await a.close();
+    const b = await fresh();
+    for (const i of [8, 1, 11, 9, 5, 3, 2, 10, 6, 7, 0, 4]) await b.send([events[i]]);
+    expect(await snapshot(b.db)).toEqual(want);
+    await b.close();
+  });
+
   it('restores the profiles exactly after a merge and its unmerge', async () => {
     await fc.assert(
       fc.asyncProperty(

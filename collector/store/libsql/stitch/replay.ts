@@ -239,6 +239,13 @@ export async function replay(
     if (reused.has(old)) continue;
     const holder = assigned.find(([members]) => members.some((k) => oldProfile.get(k) === old));
     if (holder) out.retired.set(old, holder[1]);
+    else {
+      // Its identifiers were all parts of a browser that is no longer cut there: its events went back to the
+      // browser, so it points to the browser's profile.
+      const part = dropped.find((k) => oldProfile.get(k) === old);
+      const into = part ? nodes.get(segmentBase(part))?.profileId : null;
+      if (into && into !== old) out.retired.set(old, into);
+    }
   }
 
   // Statuses, clusters and the merges they caused.
