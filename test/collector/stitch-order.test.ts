@@ -2,7 +2,7 @@
 // history gives the same profiles, and a merge followed by its unmerge restores the profiles exactly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventArb, fresh, referralArb, snapshot, T0, toWire } from './stitch-support.ts';
+import { eventArb, fresh, type Gen, referralArb, snapshot, T0, toWire } from './stitch-support.ts';
 
 describe('stitching is order-independent', () => {
   it('gives the same profiles for any arrival order and grouping', async () => {
@@ -90,14 +90,14 @@ describe('stitching is order-independent', () => {
       ref: '' as const,
       code: 'u1' as const,
     };
-    const id = (anon: string, user: 'u1' | 'u2') => ({
+    const id = (anon: 'A' | 'B' | 'C', user: 'u1' | 'u2'): Gen => ({
       kind: 'identify' as const,
       anon,
       user,
       email: undefined,
       name: '' as const,
     });
-    const history: [Parameters<typeof toWire>[0], number][] = [
+    const history: [Gen, number][] = [
       [form('A', 'ann@acme.com'), 0],
       [ref, 0],
       [form('A', 'ann@acme.com'), 0],
