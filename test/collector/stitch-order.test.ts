@@ -77,19 +77,13 @@ describe('stitching is order-independent', () => {
   it('retires the profile of a shared browser part that a late identify removes', async () => {
     // Found by the property above: B's later parts held a profile of their own; an earlier identify as u1
     // joins the parts again, and no profile may be left behind holding one of their events.
-    const form = (anon: string, email: string) => ({
-      kind: 'form' as const,
+    const form = (anon: 'A' | 'B' | 'C', email: 'ann@acme.com' | 'bob@acme.com'): Gen => ({
+      kind: 'form',
       anon,
       email,
-      phone: '' as const,
+      phone: '',
     });
-    const ref = {
-      kind: 'page' as const,
-      anon: 'A',
-      path: '/' as const,
-      ref: '' as const,
-      code: 'u1' as const,
-    };
+    const ref: Gen = { kind: 'page', anon: 'A', path: '/', ref: '', code: 'u1' };
     const id = (anon: 'A' | 'B' | 'C', user: 'u1' | 'u2'): Gen => ({
       kind: 'identify' as const,
       anon,
