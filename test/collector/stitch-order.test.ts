@@ -116,6 +116,30 @@ describe('stitching is order-independent', () => {
     await b.close();
   });
 
+  it("refuses a referral credit once the referrer turns out to use the lead's browser, in any order", async () => {
+    // Also found by the property: A lands with u1's code and leaves Ann's email, then Bob's; Bob is u1 on
+    // browser B. A's later part is u1's, so Ann's credit is refused, even when u1 identifies last.
+    const g: Gen[] = [
+      { kind: 'identify', anon: 'B', user: 'u1', email: undefined, name: '' },
+      { kind: 'identify', anon: 'C', user: 'u2', email: undefined, name: '' },
+      { kind: 'form', anon: 'A', email: 'ann@acme.com', phone: '' },
+      { kind: 'page', anon: 'A', path: '/', ref: '', code: 'u1' },
+      { kind: 'form', anon: 'B', email: 'bob@acme.com', phone: '' },
+      { kind: 'form', anon: 'A', email: 'bob@acme.com', phone: '' },
+    ];
+    const minutes = [0, 0, 38, 0, 0, 38];
+    const events = g.map((x, i) => toWire(x, i, T0 + minutes[i] * 60_000));
+    const a = await fresh();
+    await a.send(events);
+    const want = await snapshot(a.db);
+    await a.close();
+    expect(want.some((s) => JSON.parse(s).credits)).toBe(false);
+    const b = await fresh();
+    for (const i of [1, 5, 3, 4, 2, 0]) await b.send([events[i]]);
+    expect(await snapshot(b.db)).toEqual(want);
+    await b.close();
+  });
+
   it('restores the profiles exactly after a merge and its unmerge', async () => {
     await fc.assert(
       fc.asyncProperty(

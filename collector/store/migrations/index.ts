@@ -19,6 +19,7 @@ import m017 from './017-browser-segments.ts';
 import m018 from './018-referral-trust.ts';
 import m019 from './019-profile-changes.ts';
 import m020 from './020-refold-queue.ts';
+import m021 from './021-referral-claims.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m018,
   m019,
   m020,
+  m021,
 ];
 
 /**

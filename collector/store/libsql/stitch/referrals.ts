@@ -137,6 +137,11 @@ export async function settleReferrals(
   for (const [id, p] of states) {
     if (p.eventCount === 0 || refolded.has(id) || referralClaim(p)) check.add(id);
   }
+  // Claims naming a referrer whose profile changed are decided again: the trust rules read the referrer's
+  // identifiers and browsers. Their referred profiles are read as stored.
+  const others = await claimsOnChanged(tx, siteId, [...refolded, ...retired.values()], check);
+  for (const id of others.keys()) check.add(id);
+  const stateOf = (id: string) => states.get(id) ?? others.get(id);
   const referrerKeys = new Set<string>();
   if (check.size) {
     const existing = new Map<string, ReferralCredit>();
@@ -160,16 +165,29 @@ export async function settleReferrals(
     // Claims to resolve: new or changed ones, and every claim of a profile whose membership changed.
     const todo = new Set<string>();
     for (const id of check) {
-      const p = states.get(id);
+      const p = stateOf(id);
       const claim = p && p.eventCount > 0 ? referralClaim(p) : null;
       const old = existing.get(id);
       if (!claim) continue;
       const same = old && old.code === claim.code && old.at === claim.at && old.messageId === claim.messageId;
-      if (!same || refolded.has(id)) todo.add(id);
+      if (!same || refolded.has(id) || others.has(id)) todo.add(id);
     }
-    const codeOf = (id: string) => referralClaim(states.get(id)!)!.code;
+    const codeOf = (id: string) => referralClaim(stateOf(id)!)!.code;
     const lookups = await codeLookups(tx, siteId, [...new Set([...todo].map(codeOf))], now);
     const keys = [...new Set([...todo].map((id) => resolveCode(codeOf(id), lookups).key))];
+    // The claims as resolved, credited or not (see claimsOnChanged); profiles with none lose theirs.
+    for (const id of check) {
+      const p = stateOf(id);
+      if (todo.has(id)) {
+        await tx.execute({
+          sql: `INSERT INTO referral_claims (referred_id, site_id, referrer_key) VALUES (?, ?, ?)
+                ON CONFLICT (referred_id) DO UPDATE SET referrer_key = excluded.referrer_key`,
+          args: [id, siteId, resolveCode(codeOf(id), lookups).key],
+        });
+      } else if (!(p && p.eventCount > 0 && referralClaim(p))) {
+        await tx.execute({ sql: 'DELETE FROM referral_claims WHERE referred_id = ?', args: [id] });
+      }
+    }
     const holder = new Map<string, string>();
     if (keys.length) {
       const hr = await selectIn(
@@ -201,7 +219,7 @@ export async function settleReferrals(
       }
     }
     const contacts = [
-      ...new Set([...todo].map((id) => contactOf(states.get(id)!)).filter((c): c is string => !!c)),
+      ...new Set([...todo].map((id) => contactOf(stateOf(id)!)).filter((c): c is string => !!c)),
     ];
     const byContact = new Map<
       string,
@@ -240,9 +258,10 @@ export async function settleReferrals(
     const kept: ReferralCredit[] = [];
     for (const id of check) {
       const old = existing.get(id) ?? null;
+      const p = stateOf(id);
       const want = todo.has(id)
-        ? creditFor(id, states.get(id)!, lookups, ctx)
-        : states.get(id) && states.get(id)!.eventCount > 0 && referralClaim(states.get(id)!)
+        ? creditFor(id, p!, lookups, ctx)
+        : p && p.eventCount > 0 && referralClaim(p)
           ? old
           : null;
       if (want) kept.push(want);
@@ -293,6 +312,41 @@ export async function settleReferrals(
   const evidence = new Map<string, Evidence[]>();
   for (const [id, list] of credits) evidence.set(id, referralEvidence(id, list, settings.referralDailyLimit));
   return { evidence, referrerKeys, changes };
+}
+
+/**
+ * The referred profiles (live, not being recomputed, not among `skip`) whose claims name an identifier of one
+ * of the `changed` profiles, with their stored states.
+ */
+async function claimsOnChanged(
+  tx: Exec,
+  siteId: string,
+  changed: string[],
+  skip: Set<string>,
+): Promise<Map<string, ProfileState>> {
+  const out = new Map<string, ProfileState>();
+  if (!changed.length) return out;
+  // A site with no claims at all (most groups of most sites) pays one index probe, not the join.
+  const any = await tx.execute({
+    sql: 'SELECT 1 FROM referral_claims WHERE site_id = ? LIMIT 1',
+    args: [siteId],
+  });
+  if (!any.rows.length) return out;
+  const rows = await selectIn(
+    tx,
+    (m) =>
+      `SELECT p.id, p.state FROM identities i
+       JOIN referral_claims c ON c.site_id = i.site_id AND c.referrer_key = i.key
+       JOIN profiles p ON p.id = c.referred_id AND p.merged_into IS NULL AND p.recomputing = 0
+       WHERE i.site_id = ? AND i.profile_id IN (${m})`,
+    [siteId],
+    [...new Set(changed)],
+  );
+  for (const r of rows) {
+    const id = String(r.id);
+    if (!skip.has(id) && r.state) out.set(id, JSON.parse(String(r.state)) as ProfileState);
+  }
+  return out;
 }
 
 /** Referrers whose credits changed but whose rows this group did not write: their stage, recomputed. */
