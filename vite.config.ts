@@ -31,7 +31,7 @@ const widget: UserConfig = {
     terserOptions: {
       ecma: 2020,
       toplevel: true,
-      compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true },
+      compress: { passes: 3, unsafe: true, unsafe_arrows: true, pure_getters: true, hoist_funs: true },
     },
     sourcemap: false,
     lib: {

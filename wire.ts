@@ -183,6 +183,8 @@ export const BatchEnvelopeSchema = /* @__PURE__ */ v.looseObject({
   writeKey: v.optional(v.string()),
   sentAt: v.optional(isoTime),
   context: v.optional(record),
+  /** tp.js asks for the widget settings with its first batch of a page (one request instead of two). */
+  widget: v.optional(v.boolean()),
 });
 
 export type EventStatus = 'accepted' | 'duplicate' | 'rejected';
@@ -197,6 +199,8 @@ export interface EventResult {
 }
 export interface IngestReply {
   results: EventResult[];
+  /** When the batch asked for it (`widget: true`): what GET /v1/widget answers. */
+  widget?: WidgetSettings;
 }
 
 export interface ApiErrorBody {
@@ -524,7 +528,7 @@ export const ChatSettingsSchema = /* @__PURE__ */ v.object({
 });
 export type ChatSettings = v.InferOutput<typeof ChatSettingsSchema>;
 
-/** GET /v1/widget?key=… */
+/** GET /v1/widget?key=…, and a batch's reply when it asked. */
 export interface WidgetSettings {
   /** With `css`: the launcher button's stylesheet (class `l`), made by the collector from colour and position. */
   chat: (ChatSettings & { css: string }) | null;

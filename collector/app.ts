@@ -5,7 +5,7 @@ import { attributionRoutes, paymentRoutes, stripeSettingsRoutes } from './billin
 import { stripeRoutes } from './billing/stripe-routes.ts';
 import { createHub, followChanges, type Hub } from './chat/hub.ts';
 import { inboxRoutes } from './chat/inbox.ts';
-import { chatPublicRoutes, chatSettingsRoutes } from './chat/routes.ts';
+import { chatPublicRoutes, chatSettingsRoutes, widgetSettings } from './chat/routes.ts';
 import { DEFAULT_TIMING, type StreamTiming } from './chat/sse.ts';
 import { formSubmissionCheck } from './forms/check.ts';
 import { formAdminRoutes, formPublicRoutes } from './forms/routes.ts';
@@ -68,7 +68,12 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1', chatPublicRoutes({ store, hub, timing }));
   app.route(
     '/v1',
-    ingestRoutes({ sites: store.sites, events: store.events, vet: formSubmissionCheck(store.forms) }),
+    ingestRoutes({
+      sites: store.sites,
+      events: store.events,
+      vet: formSubmissionCheck(store.forms),
+      widget: (siteId) => widgetSettings(store.chat, siteId),
+    }),
   );
   app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
   app.route('/api/sites/:siteId/chat', chatSettingsRoutes(store));

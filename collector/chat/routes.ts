@@ -33,6 +33,15 @@ export interface ChatDeps {
  * it as a constructable sheet in the button's shadow root: a strict CSP allows it. Colour and position were
  * validated by ChatSettingsSchema (#rrggbb, right|left), so nothing here can break out of a declaration.
  */
+/** What the widget needs to know of a site: its chat settings with the launcher's stylesheet, if chat is on. */
+export async function widgetSettings(
+  chats: Pick<Store['chat'], 'cachedSettings'>,
+  siteId: string,
+): Promise<WidgetSettings> {
+  const chat = await chats.cachedSettings(siteId);
+  return { chat: chat?.enabled ? { ...chat, css: launcherCss(chat) } : null };
+}
+
 export const launcherCss = (c: Pick<ChatSettings, 'color' | 'position'>): string =>
   `:host{all:initial!important;--c:${c.color}}` +
   `.l{position:fixed;bottom:20px;${c.position}:20px;z-index:2147483000;width:56px;height:56px;border:0;` +
@@ -57,11 +66,8 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 
   app.get('/widget', async function widget(c) {
     const site = await siteForKey(sites, c.req.query('key'), c.req.header('origin'));
-    const chat = await chats.cachedSettings(site.id);
     c.header('Cache-Control', 'public, max-age=60');
-    return c.json({
-      chat: chat?.enabled ? { ...chat, css: launcherCss(chat) } : null,
-    } satisfies WidgetSettings);
+    return c.json(await widgetSettings(chats, site.id));
   });
 
   /** A visitor message: stored, answered by the auto-reply, and put on the timeline as a `Chat Message`. */

@@ -9,6 +9,7 @@ import {
   EventSchema,
   type IngestReply,
   LIMITS,
+  type WidgetSettings,
   type WireEvent,
 } from '../../wire.ts';
 import { billingProblem } from '../billing/events.ts';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   events: EventStore;
   /** A site-specific check of a valid event (e.g. a form submission against its form); a message rejects it. */
   vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
+  /** The widget settings a batch from tp.js asks for with its first page view. */
+  widget?: (siteId: string) => Promise<WidgetSettings>;
 }
 
 export { describeIssues };
@@ -232,6 +235,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     );
     const results = await store(access, checked);
     const reply: IngestReply = { results };
+    if (envelope.output.widget && deps.widget) reply.widget = await deps.widget(access.site.id);
     if (results.length > 0 && results.every((r) => r.status === 'rejected')) {
       return c.json(
         { error: { code: 'invalid_events', message: 'every event in the batch was rejected' }, ...reply },

@@ -46,7 +46,8 @@ it(
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       // The chat settings arrive after the form has loaded the UI chunk, every time (the race, made certain).
-      await page.route('**/v1/widget?*', async (route) => {
+      // (they come with the reply to the page's first batch)
+      await page.route('**/v1/batch', async (route) => {
         await new Promise((r) => setTimeout(r, 400));
         await route.continue();
       });

@@ -111,6 +111,28 @@ test('widget settings: chat settings when enabled, null otherwise; CORS', async 
   expect((await off.json()).chat).toBeNull();
 });
 
+test('a batch that asks for the widget settings gets them with its results; one that does not, does not', async () => {
+  const send = (extra: object) =>
+    app.request('/v1/batch', {
+      method: 'POST',
+      headers: { Origin: ORIGIN, 'Content-Type': 'text/plain' },
+      body: JSON.stringify({
+        writeKey: h.site.siteKey,
+        batch: [{ type: 'page', messageId: `wp-${Math.random()}`, anonymousId: 'anon-widget-1' }],
+        ...extra,
+      }),
+    });
+  const asked = await (await send({ widget: true })).json();
+  expect(asked.results[0].status).toBe('accepted');
+  expect(asked.widget.chat).toMatchObject({ enabled: true, color: '#0f766e' });
+  expect(asked.widget.chat.css).toContain('#0f766e');
+  const plain = await (await send({})).json();
+  expect(plain.widget).toBeUndefined();
+  const wrong = await send({ widget: 'yes' });
+  expect(wrong.status).toBe(400);
+  expect((await wrong.json()).error.field).toBe('widget');
+});
+
 test('a visitor message: stored once per client id, auto-reply + email ask, on the timeline; an email typed identifies', async () => {
   const first = await say('Hi there', 'cm-1');
   expect(first.status).toBe(201);

@@ -40,13 +40,16 @@ describe('anonymous id', () => {
     ['neither: a new one in both places', null, null, 'new'],
     ['cookie only: localStorage restored', OLD, null, OLD],
     ['localStorage only: cookie restored', null, OLD, OLD],
-    ['both: the cookie wins', OLD, 'Other_id_in_storage_1', OLD],
+    // localStorage is read first: reading document.cookie costs the page a round trip to the browser
+    ['both: localStorage wins', OLD, 'Other_id_in_storage_1', 'Other_id_in_storage_1'],
+    ['a malformed stored value gives way to the cookie', OLD, '<script>', OLD],
     ['a malformed cookie is replaced', 'bad id;', null, 'new'],
     ['a malformed stored value is replaced', null, '<script>', 'new'],
   ])('%s', async (_name, inCookie, inStorage, want) => {
     if (inCookie) setCookie(`tp_aid=${inCookie};path=/`);
     if (inStorage) localStorage.setItem('tp_aid', inStorage);
     const { ids } = await fresh();
+    await ids.loadAid(); // the core settles the id before the page's first event
     const id = ids.aid();
     if (want === 'new') {
       expect(id).toMatch(/^\d+(-\d+){3}$/);
@@ -76,7 +79,37 @@ describe('anonymous id', () => {
 
   test('a new page load keeps the id', async () => {
     const first = (await fresh()).ids.aid();
-    expect((await fresh()).ids.aid()).toBe(first);
+    const { ids } = await fresh();
+    await ids.loadAid();
+    expect(ids.aid()).toBe(first);
+  });
+
+  test('the cookie is read through the asynchronous Cookie Store where the browser has one', async () => {
+    setCookie(`tp_aid=${OLD};path=/`);
+    const read = vi.spyOn(document, 'cookie', 'get');
+    const jar = { get: vi.fn(async (name: string) => ({ name, value: OLD })) };
+    (self as any).cookieStore = jar;
+    try {
+      const { ids } = await fresh();
+      read.mockClear();
+      await ids.loadAid();
+      expect(ids.aid()).toBe(OLD);
+      expect(jar.get).toHaveBeenCalledWith('tp_aid');
+      expect(read).not.toHaveBeenCalled();
+      expect(localStorage.getItem('tp_aid')).toBe(OLD);
+    } finally {
+      delete (self as any).cookieStore;
+    }
+  });
+
+  test('with the id in localStorage, the cookie is not read at all', async () => {
+    localStorage.setItem('tp_aid', OLD);
+    const read = vi.spyOn(document, 'cookie', 'get');
+    const { ids } = await fresh();
+    read.mockClear();
+    await ids.loadAid();
+    expect(ids.aid()).toBe(OLD);
+    expect(read).not.toHaveBeenCalled();
   });
 
   test('setAid (reset) replaces it in both places', async () => {

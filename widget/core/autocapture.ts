@@ -36,13 +36,14 @@ export function formProperties(form: HTMLFormElement) {
     const { id, type, autocomplete } = el;
     const name = el.name || id;
     const v = el.value.trim();
+    const about = `${type} ${name} ${id} ${autocomplete}`;
     if (!name || !v || (/^(che|rad)/.test(type) && !el.checked)) continue;
-    if (SECRET.test(`${type} ${name} ${id} ${autocomplete}`) || el.closest(IGNORE) || isCardNumber(v)) {
+    if (SECRET.test(about) || el.closest(IGNORE) || isCardNumber(v)) {
       left.push(name);
       continue;
     }
-    if (!email && /^\S+@\S+\.\S+$/.test(v) && (type === 'email' || /email/i.test(name + autocomplete)))
-      email = v;
+    // an email field: its type, name, id or autocomplete says so, and the value looks like one
+    if (!email && /email/i.test(about) && /^\S+@\S+\.\S+$/.test(v)) email = v;
     fields[name] = (fields[name] ? `${fields[name]},` : '') + v;
   }
   withhold(left);

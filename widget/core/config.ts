@@ -23,7 +23,8 @@ export function readConfig(): boolean {
   if (!s) return false;
   const d = s.dataset;
   cfg.debug = d.debug != null; // data-debug present, with or without a value
-  cfg.api = (d.api || new URL(s.src).origin).replace(/\/+$/, '');
+  // the origin of our own absolute src, by hand: the page's first `new URL` costs it milliseconds
+  cfg.api = (d.api || s.src.split('/', 3).join('/')).replace(/\/+$/, '');
   return !!(cfg.key = d.site!); // a matched tag has data-site, maybe empty
 }
 
@@ -49,8 +50,11 @@ export const defer = (f: () => void): void => {
   ((self as any).requestIdleCallback || setTimeout)(safe(f), { timeout: 2e3 });
 };
 
-/** UTF-8 size of a string, as the collector measures bodies and events. */
-export const bytes = (s: string): number => new Blob([s]).size;
+/**
+ * UTF-8 size of JSON text, as the collector measures bodies and events (a Blob would cost the page
+ * milliseconds). JSON.stringify escapes lone surrogates, so encodeURIComponent never throws on its output.
+ */
+export const bytes = (json: string): number => unescape(encodeURIComponent(json)).length;
 
 export const iso = (): string => new Date().toISOString();
 

@@ -1,5 +1,6 @@
 // Who the visitor is: the random anonymous id (cookie `tp_aid` mirrored in localStorage) and the
 // user id + traits the site told us (localStorage `tp_u`).
+import { log } from './config.ts';
 import { cookie, get, getJSON, set, setJSON } from './storage.ts';
 
 /** A random id: 128 random bits as four decimal numbers joined by dashes (url-safe, up to 43 characters). */
@@ -7,12 +8,24 @@ export const rid = (): string => crypto.getRandomValues(new Uint32Array(4)).join
 
 let anon = '';
 
-/** The anonymous id: read from the cookie or localStorage (either restores the other), else made anew. */
-export function aid(): string {
-  const id = anon || cookie('tp_aid') || get('tp_aid');
-  // anything else was not written by us (or was tampered with) and the collector may refuse it
-  return anon || setAid(id && /^[\w-]{8,64}$/.test(id) ? id : rid());
+// anything else was not written by us (or was tampered with) and the collector may refuse it
+const ok = (id?: string | null) => !!id && /^[\w-]{8,64}$/.test(id) && id;
+
+/**
+ * Settles the anonymous id before the page's first event: localStorage's, else the cookie's (either restores
+ * the other), else a new one. Reading document.cookie blocks the page on a round trip to the browser's
+ * network process, so the cookie is read only when localStorage lacks the id, and through the asynchronous
+ * Cookie Store where the browser has it. It is written (a one-way call) on every page, which keeps it alive.
+ */
+export async function loadAid(): Promise<void> {
+  const jar = (self as any).cookieStore;
+  setAid(
+    ok(get('tp_aid')) || ok(jar ? (await jar.get('tp_aid').catch(log))?.value : cookie('tp_aid')) || rid(),
+  );
 }
+
+/** The anonymous id (loadAid() settled it; made here if it did not run). */
+export const aid = (): string => anon || setAid(rid());
 
 /** Sets (and refreshes) the anonymous id in both places and returns it; a new one is the reset() verb. */
 export function setAid(id: string): string {

@@ -2,15 +2,16 @@
 import { createApi } from './api.ts';
 import { onClick, onSubmit } from './autocapture.ts';
 import { defer, log, readConfig, safe } from './config.ts';
-import { launcher } from './launcher.ts';
+import { loadAid } from './ids.ts';
 import { pageview, watchNavigation } from './pageviews.ts';
 import { load } from './queue.ts';
-import { hide, online, show, soon } from './transport.ts';
+import { flush, hide, online, show } from './transport.ts';
 import { loadUI } from './ui.ts';
 
 const w = window as any;
 
-function start(): void {
+async function start(): Promise<void> {
+  await loadAid();
   load();
   const stub = w.touchpoint;
   const tp = (w.touchpoint = createApi());
@@ -24,8 +25,7 @@ function start(): void {
   pageview();
   for (const a of stub?.q || []) (tp as any)(...a);
   if (document.querySelector('[data-touchpoint-form]')) loadUI();
-  launcher();
-  soon();
+  flush(); // the first page view goes at once (this is idle time), and brings the chat settings back
 }
 
 safe(() => {
@@ -35,5 +35,5 @@ safe(() => {
   if (stub._tp) return log('already loaded');
   stub._tp = 1;
   w.touchpoint = stub;
-  defer(start);
+  defer(() => start().catch(log));
 })();

@@ -24,10 +24,9 @@ export const setJSON = (k: string, v: unknown): void => set(k, JSON.stringify(v)
 /** Reads a cookie, or writes it for ~400 days (the longest browsers keep one) when `v` is given. */
 export function cookie(k: string, v?: string): string | undefined {
   try {
-    if (v) {
-      // biome-ignore lint/suspicious/noDocumentCookie: the async Cookie Store API is not in every browser we serve
-      document.cookie = `${k}=${v};path=/;max-age=34560000;SameSite=Lax${location.protocol === 'https:' ? ';Secure' : ''}`;
-    }
-    return (document.cookie.match(`(?:^|; )${k}=([^;]*)`) || [])[1];
+    if (!v) return (document.cookie.match(`(?:^|; )${k}=([^;]*)`) || [])[1];
+    // biome-ignore lint/suspicious/noDocumentCookie: the async Cookie Store API is not in every browser we serve
+    document.cookie = `${k}=${v};path=/;max-age=34560000;SameSite=Lax${location.protocol === 'https:' ? ';Secure' : ''}`;
+    return v;
   } catch {}
 }

@@ -11,9 +11,9 @@ import { getJSON, set, setJSON } from './storage.ts';
  */
 export function touch(url: string, referrer: string, at = iso()): Touch {
   const t: Touch = { at, landingUrl: url };
-  try {
-    if (new URL(referrer).host !== new URL(url).host) t.referrer = referrer;
-  } catch {}
+  // absolute URLs as the browser wrote them: the host (with port) is the third part
+  const host = (u: string) => u.split('/')[2];
+  if (referrer && host(referrer) !== host(url)) t.referrer = referrer;
   return t;
 }
 

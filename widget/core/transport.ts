@@ -2,13 +2,18 @@
 // time, exponential backoff with jitter on failure, and a best-effort beacon when the page is hidden.
 import type { IngestReply } from '../../wire.ts';
 import { bytes, cfg, iso, log } from './config.ts';
+import { launcher } from './launcher.ts';
 import { type Ev, MAX_CHARS, q, remove } from './queue.ts';
 
 const url = () => cfg.api + '/v1/batch';
 
 const post = (body: string, keepalive: boolean) => fetch(url(), { method: 'POST', body, keepalive });
 
-const envelope = (batch: Ev[]) => JSON.stringify({ writeKey: cfg.key, sentAt: iso(), batch });
+// The widget settings (the chat launcher's) come with the reply to the page's first delivered batch.
+let asked = true;
+
+const envelope = (batch: Ev[]) =>
+  JSON.stringify({ writeKey: cfg.key, sentAt: iso(), batch, widget: asked || undefined });
 
 let flying: string[] = []; // messageIds in the one request in flight, whose reply this page will read
 
@@ -43,10 +48,16 @@ async function go(): Promise<void> {
   let after: string | null = null;
   let results: IngestReply['results'] | undefined;
   try {
-    const r = await post(body, bytes(body) < 6e4); // keepalive requests share a 64 KB budget
+    const r = await post(body, body.length < 2e4); // keepalive requests share a 64 KB budget (3 bytes a character at most)
     s = r.status;
     after = r.headers.get('retry-after');
-    results = (await r.json().catch(() => {}))?.results; // no body (204) is no reply
+    const reply: IngestReply | undefined = await r.json().catch(() => {}); // no body (204) is no reply
+    results = reply?.results;
+    // inside the try: a launcher that fails is a reply that was read
+    if (asked && reply?.widget) {
+      asked = false;
+      launcher(reply.widget);
+    }
   } catch {}
   flying = [];
   log(s, results); // data-debug shows every reply: what was refused, and why
