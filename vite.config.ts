@@ -1,6 +1,7 @@
 // One Vite config for every build and test run; the build mode picks what is built:
 //   --mode widget     the capture core, an IIFE served as /tp.js (no Preact)
 //   --mode ui         the widget's Preact UI, an ES module chunk the core imports only when needed
+//   --mode chat       the chat launcher, a small ES module chunk the core imports when the site has chat on
 //   --mode dashboard  the marketer's single-page app, served at /app
 import { resolve } from 'node:path';
 import { minifySync } from 'rolldown/utils';
@@ -60,6 +61,18 @@ const ui: UserConfig = {
   },
 };
 
+const chat: UserConfig = {
+  ...ui,
+  build: {
+    ...ui.build,
+    lib: {
+      entry: resolve(root, 'widget/chat/launcher.ts'),
+      formats: ['es'],
+      fileName: () => 'tp-chat.js',
+    },
+  },
+};
+
 const dashboard: UserConfig = {
   root: resolve(root, 'dashboard'),
   base: '/app/',
@@ -75,6 +88,7 @@ const dashboard: UserConfig = {
 export default defineConfig(({ mode }) => {
   if (mode === 'widget') return widget;
   if (mode === 'ui') return ui;
+  if (mode === 'chat') return chat;
   if (mode === 'dashboard') return dashboard;
   return {
     define: { __DEBUG__: 'true' },

@@ -84,17 +84,19 @@ export function staticRoutes(distDir: string): Hono {
     });
   });
 
-  // The UI chunk is a module imported from the host page, so it needs CORS.
-  app.get('/tp-ui.js', async (c) => {
-    const path = join(distDir, 'widget/tp-ui.js');
-    const file = await load(path);
-    if (!file) return c.json({ error: { code: 'not_found', message: 'the widget UI is not built' } }, 404);
-    return serve(file, path, c.req.header('if-none-match'), {
-      'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400',
-      'Access-Control-Allow-Origin': '*',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
+  // The UI and chat launcher chunks are modules imported from the host page, so they need CORS.
+  for (const name of ['tp-ui.js', 'tp-chat.js']) {
+    app.get(`/${name}`, async (c) => {
+      const path = join(distDir, 'widget', name);
+      const file = await load(path);
+      if (!file) return c.json({ error: { code: 'not_found', message: `${name} is not built` } }, 404);
+      return serve(file, path, c.req.header('if-none-match'), {
+        'Cache-Control': 'public, max-age=300, stale-while-revalidate=86400',
+        'Access-Control-Allow-Origin': '*',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+      });
     });
-  });
+  }
 
   app.get('/', (c) => c.redirect('/app/'));
   app.get('/app', (c) => c.redirect('/app/'));

@@ -27,6 +27,8 @@ if (!existsSync(join(dist, 'widget/tp.js'))) {
 }
 // Budgets are bytes: tp.js's is 3,000 B, not 3 KiB.
 const rows: Row[] = [measure('widget capture core (tp.js)', [join(dist, 'widget/tp.js')], 3000)];
+if (existsSync(join(dist, 'widget/tp-chat.js')))
+  rows.push(measure('widget chat launcher (tp-chat.js)', [join(dist, 'widget/tp-chat.js')], 1000));
 if (existsSync(join(dist, 'widget/tp-ui.js')))
   rows.push(measure('widget UI chunk (tp-ui.js)', [join(dist, 'widget/tp-ui.js')], 12 * 1024));
 const assets = join(dist, 'dashboard/assets');

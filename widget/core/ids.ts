@@ -14,13 +14,13 @@ const ok = (id?: string | null) => !!id && /^[\w-]{8,64}$/.test(id) && id;
 /**
  * Settles the anonymous id before the page's first event: localStorage's, else the cookie's (either restores
  * the other), else a new one. Reading document.cookie blocks the page on a round trip to the browser's
- * network process, so the cookie is read only when localStorage lacks the id, and through the asynchronous
- * Cookie Store where the browser has it. It is written (a one-way call) on every page, which keeps it alive.
+ * network process, so the cookie is read only when localStorage lacks the id, and only through the
+ * asynchronous Cookie Store (a browser without one restores from localStorage alone). It is written (a
+ * one-way call) on every page, which keeps it alive.
  */
 export async function loadAid(): Promise<void> {
-  const jar = (self as any).cookieStore;
   setAid(
-    ok(get('tp_aid')) || ok(jar ? (await jar.get('tp_aid').catch(log))?.value : cookie('tp_aid')) || rid(),
+    ok(get('tp_aid')) || ok((await (self as any).cookieStore?.get('tp_aid').catch(log))?.value) || rid(),
   );
 }
 

@@ -21,12 +21,13 @@ export const getJSON = (k: string): any => parse(get(k));
 
 export const setJSON = (k: string, v: unknown): void => set(k, JSON.stringify(v));
 
-/** Reads a cookie, or writes it for ~400 days (the longest browsers keep one) when `v` is given. */
-export function cookie(k: string, v?: string): string | undefined {
+/**
+ * Writes a cookie for ~400 days (the longest browsers keep one): a one-way call. It is read back only through
+ * the asynchronous Cookie Store (see ids.ts): reading document.cookie blocks the page on the browser.
+ */
+export function cookie(k: string, v: string): void {
   try {
-    if (!v) return (document.cookie.match(`(?:^|; )${k}=([^;]*)`) || [])[1];
-    // biome-ignore lint/suspicious/noDocumentCookie: the async Cookie Store API is not in every browser we serve
+    // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store's set() is asynchronous; this is one call
     document.cookie = `${k}=${v};path=/;max-age=34560000;SameSite=Lax${location.protocol === 'https:' ? ';Secure' : ''}`;
-    return v;
   } catch {}
 }

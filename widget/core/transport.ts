@@ -2,7 +2,7 @@
 // time, exponential backoff with jitter on failure, and a best-effort beacon when the page is hidden.
 import type { IngestReply } from '../../wire.ts';
 import { bytes, cfg, iso, log } from './config.ts';
-import { launcher } from './launcher.ts';
+import { launcher } from './ui.ts';
 import { type Ev, MAX_CHARS, q, remove } from './queue.ts';
 
 const url = () => cfg.api + '/v1/batch';
@@ -12,8 +12,7 @@ const post = (body: string, keepalive: boolean) => fetch(url(), { method: 'POST'
 // The widget settings (the chat launcher's) come with the reply to the page's first delivered batch.
 let asked = true;
 
-const envelope = (batch: Ev[]) =>
-  JSON.stringify({ writeKey: cfg.key, sentAt: iso(), batch, widget: asked || undefined });
+const envelope = (batch: Ev[]) => JSON.stringify({ writeKey: cfg.key, sentAt: iso(), batch, widget: asked });
 
 let flying: string[] = []; // messageIds in the one request in flight, whose reply this page will read
 
