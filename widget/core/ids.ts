@@ -1,4 +1,4 @@
-// Who the visitor is: the random anonymous id (cookie `tp_aid` mirrored in localStorage) and the
+// Who the visitor is: the random anonymous id (localStorage `tp_aid`, mirrored in the cookie of that name) and the
 // user id + traits the site told us (localStorage `tp_u`).
 import { log } from './config.ts';
 import { cookie, get, getJSON, set, setJSON } from './storage.ts';
