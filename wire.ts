@@ -382,6 +382,8 @@ export interface SiteSummary {
   origins: string[];
   createdAt: string;
   eventCount: number;
+  /** The IANA time zone its reports count days in (Settings → Reports; UTC by default). */
+  timeZone: string;
 }
 
 // ---- Lead forms (collector ⇄ widget UI ⇄ dashboard) ----
@@ -736,6 +738,8 @@ export interface AttributionRow {
 export interface AttributionReply {
   from: string;
   to: string;
+  /** The IANA zone date-only `from`/`to` were read in (the site's; all sites' when they share one, else UTC). */
+  timeZone: string;
   siteId: string | null;
   models: Record<AttributionModel, AttributionRow[]>;
 }
@@ -767,6 +771,8 @@ export interface LtvRow {
 export interface LtvReply {
   from: string;
   to: string;
+  /** As AttributionReply's. */
+  timeZone: string;
   siteId: string | null;
   rows: LtvRow[];
 }
@@ -833,8 +839,11 @@ export interface OverviewDay {
 
 /** GET /api/overview?from=YYYY-MM-DD&to=YYYY-MM-DD&site= (both days inclusive, UTC). */
 export interface OverviewReply {
+  /** The range's first and last days (inclusive), in `timeZone`. */
   from: string;
   to: string;
+  /** The IANA zone the days are counted in: the site's (all sites' when they share one), else UTC. */
+  timeZone: string;
   siteId: string | null;
   funnel: FunnelStep[];
   intervals: StageInterval[];
@@ -869,6 +878,10 @@ export interface SiteRuleSettings {
     attributionWindowDays: number;
     /** Referral credits a referrer earns per UTC day; more wait for a marketer's review. */
     referralDailyLimit: number;
+  };
+  reports: {
+    /** The IANA time zone report days are counted in: the overview, attribution, lifetime value, profiles. */
+    timeZone: string;
   };
 }
 

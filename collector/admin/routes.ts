@@ -1,4 +1,5 @@
 // The authenticated JSON API under /api: login, sites and profiles.
+import { midnight, nextDay, reportZone } from '../reports/zone.ts';
 import { jsonBody } from '../http/body.ts';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -161,14 +162,15 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
     // the search index cannot take U+0000 (SQLite ends the match string there)
     if (q && !isStorable(q))
       throw new ApiError(400, 'invalid_query', 'q must not contain U+0000 or a lone surrogate', 'q');
-    // from/to: days (YYYY-MM-DD, inclusive, UTC) the profiles were first seen, as the overview's funnel counts.
+    // from/to: days (YYYY-MM-DD, inclusive, in the site's time zone) the profiles were first seen, as the
+    // overview's funnel counts.
+    const zone = await reportZone(store.sites, c.req.query('site') || undefined);
     const day = (field: 'from' | 'to') => {
       const text = c.req.query(field);
       if (!text) return undefined;
-      const ms = /^\d{4}-\d\d-\d\d$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
-      if (Number.isNaN(ms))
-        throw new ApiError(400, 'invalid_query', `${field} must be a date (YYYY-MM-DD)`, field);
-      return field === 'to' ? ms + 86_400_000 : ms;
+      const ok = /^\d{4}-\d\d-\d\d$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
+      if (!ok) throw new ApiError(400, 'invalid_query', `${field} must be a date (YYYY-MM-DD)`, field);
+      return midnight(zone, field === 'to' ? nextDay(text) : text);
     };
     const reply: ProfilesReply = await profileStore.list({
       q: q || undefined,

@@ -22,6 +22,7 @@ import {
   identitySettings,
 } from '../identity/rules.ts';
 import type { Site, Store, TokenRow } from '../store/types.ts';
+import { DEFAULT_TIME_ZONE, isTimeZone, siteTimeZone } from '../reports/zone.ts';
 import { normaliseOrigin } from './origins.ts';
 import type { AuthVars } from './auth.ts';
 
@@ -79,6 +80,20 @@ const SettingsSchema = v.object({
       requireVerifiedIdentify: v.optional(v.boolean('requireVerifiedIdentify must be true or false')),
       attributionWindowDays: v.optional(whole('attributionWindowDays', 1, 3650)),
       referralDailyLimit: v.optional(whole('referralDailyLimit', 1, 10000)),
+    }),
+  ),
+  reports: v.optional(
+    v.object({
+      timeZone: v.optional(
+        v.pipe(
+          v.string('timeZone must be a string'),
+          v.trim(),
+          v.check(
+            (z: string) => isTimeZone(z),
+            'timeZone must be an IANA time zone name, such as Europe/Paris or UTC',
+          ),
+        ),
+      ),
     }),
   ),
 });
@@ -171,6 +186,7 @@ function ruleSettings(site: Site): SiteSettingsReply {
       attributionWindowDays: applied.attributionWindowDays,
       referralDailyLimit: applied.referralDailyLimit,
     },
+    reports: { timeZone: siteTimeZone(site.settings) },
   };
   return {
     settings,
@@ -183,6 +199,7 @@ function ruleSettings(site: Site): SiteSettingsReply {
         attributionWindowDays: DEFAULT_ATTRIBUTION_WINDOW_DAYS,
         referralDailyLimit: DEFAULT_REFERRAL_DAILY_LIMIT,
       },
+      reports: { timeZone: DEFAULT_TIME_ZONE },
       builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
     },
   };
@@ -251,6 +268,8 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
         identity.referralDailyLimit = body.identity.referralDailyLimit;
       stored.identity = identity;
     }
+    if (body.reports?.timeZone !== undefined)
+      stored.reports = { ...record(stored.reports), timeZone: body.reports.timeZone };
     await store.sites.setSettings(site.id, stored);
     // The next event stitched for this site reads the new rules; events already folded keep theirs.
     return c.json(ruleSettings({ ...site, settings: stored }));

@@ -1,5 +1,6 @@
 // The billing admin API: a site's Stripe webhook secret (masked in every reply), the unmatched payments list
 // and attaching one to a profile, and revenue attribution. Behind requireAdmin like the rest of /api.
+import { reportRange, reportZone } from '../reports/zone.ts';
 import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
@@ -77,27 +78,36 @@ export function paymentRoutes(store: Store): Hono<AuthVars> {
 }
 
 /**
- * A time from the query. A date without a time is a whole day, inclusive, as the overview sends its range:
- * `from` is the start of that day and `to` its end (UTC), so a range ending today includes today.
+ * The range from the query. A date without a time is a whole day, inclusive, in the site's time zone, as the
+ * overview sends its range: `from` is the start of that day and `to` its end, so a range ending today includes
+ * today. A full ISO 8601 time is taken as it is; without `to`, the range ends at today's end in the zone.
  */
-function time(value: string | undefined, field: 'from' | 'to', fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ApiError(400, 'invalid_query', `${field} must be an ISO 8601 date`, field);
-  return field === 'to' && /^\d{4}-\d\d-\d\d$/.test(value) ? ms + 86_400_000 : ms;
+async function range(
+  store: Store,
+  q: { from?: string; to?: string; siteId?: string },
+  fallbackDays: number,
+): Promise<{ from: number; to: number; timeZone: string }> {
+  const timeZone = await reportZone(store.sites, q.siteId);
+  const r = reportRange(timeZone, q.from || undefined, q.to || undefined, fallbackDays);
+  if ('field' in r) throw new ApiError(400, 'invalid_query', `${r.field} must be an ISO 8601 date`, r.field);
+  if (r.start >= r.end) throw new ApiError(400, 'invalid_query', 'from must be before to', 'from');
+  return { from: r.start, to: r.end, timeZone };
 }
 
 /** Mounted at /api/attribution. */
 export function attributionRoutes(store: Store): Hono<AuthVars> {
   const app = authed(store);
   app.get('/', async function revenueAttribution(c) {
-    const to = time(c.req.query('to'), 'to', Date.now() + 1);
-    const from = time(c.req.query('from'), 'from', to - 30 * 86_400_000);
-    if (from >= to) throw new ApiError(400, 'invalid_query', 'from must be before to', 'from');
     const siteId = c.req.query('site') || undefined;
+    const { from, to, timeZone } = await range(
+      store,
+      { from: c.req.query('from'), to: c.req.query('to'), siteId },
+      30,
+    );
     const reply: AttributionReply = {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
+      timeZone,
       siteId: siteId ?? null,
       models: await store.reports.attribution({ from, to, siteId }),
     };
@@ -105,13 +115,16 @@ export function attributionRoutes(store: Store): Hono<AuthVars> {
   });
   // Lifetime value by first touch: the same range, read as the profiles' first touches.
   app.get('/ltv', async function lifetimeValue(c) {
-    const to = time(c.req.query('to'), 'to', Date.now() + 1);
-    const from = time(c.req.query('from'), 'from', to - 365 * 86_400_000);
-    if (from >= to) throw new ApiError(400, 'invalid_query', 'from must be before to', 'from');
     const siteId = c.req.query('site') || undefined;
+    const { from, to, timeZone } = await range(
+      store,
+      { from: c.req.query('from'), to: c.req.query('to'), siteId },
+      365,
+    );
     const reply: LtvReply = {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
+      timeZone,
       siteId: siteId ?? null,
       rows: await store.reports.ltv({ from, to, siteId }),
     };

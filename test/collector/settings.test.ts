@@ -87,6 +87,7 @@ describe('lifecycle and identity rules', () => {
         attributionWindowDays: 90,
         referralDailyLimit: 5,
       },
+      reports: { timeZone: 'UTC' },
     });
     expect(got.body.defaults.builtInBlockedValues).toContain('anonymous');
 
@@ -115,6 +116,20 @@ describe('lifecycle and identity rules', () => {
     expect((await h.api(`/api/sites/${h.site.id}/settings`)).body).toEqual(put.body);
   });
 
+  it('keeps a report time zone, shown with the site', async () => {
+    const put = await h.api(
+      `/api/sites/${h.site.id}/settings`,
+      json('PUT', { reports: { timeZone: 'Pacific/Auckland' } }),
+    );
+    expect(put.status).toBe(200);
+    expect(put.body.settings.reports).toEqual({ timeZone: 'Pacific/Auckland' });
+    expect(put.body.defaults.reports).toEqual({ timeZone: 'UTC' });
+    const sites = await h.api('/api/sites');
+    expect(sites.body.sites.find((s: { id: string }) => s.id === h.site.id).timeZone).toBe(
+      'Pacific/Auckland',
+    );
+  });
+
   it('answers 400 naming the field, 404 for an unknown site', async () => {
     const cases: [unknown, string][] = [
       [{ score: { threshold: 0 } }, 'score.threshold'],
@@ -127,6 +142,8 @@ describe('lifecycle and identity rules', () => {
       [{ identity: { blockedValues: 'guest' } }, 'identity.blockedValues'],
       [{ identity: { referralDailyLimit: 0 } }, 'identity.referralDailyLimit'],
       [{ identity: { attributionWindowDays: 1.5 } }, 'identity.attributionWindowDays'],
+      [{ reports: { timeZone: 'Mars/Olympus_Mons' } }, 'reports.timeZone'],
+      [{ reports: { timeZone: 3 } }, 'reports.timeZone'],
     ];
     for (const [body, field] of cases) {
       const res = await h.api(`/api/sites/${h.site.id}/settings`, json('PUT', body));

@@ -13,6 +13,15 @@ import {
 } from '../../../wire.ts';
 import type { Exec as Db } from './writer.ts';
 import { Refused } from '../errors.ts';
+import {
+  DEFAULT_TIME_ZONE,
+  dayNumber,
+  dayOf,
+  midnight,
+  nextDay,
+  offsetStretches,
+  zoneOfSites,
+} from '../../reports/zone.ts';
 
 const DAY = 86_400_000;
 /** Longest range one request may ask for: the per-day series stays small. */
@@ -20,31 +29,43 @@ const MAX_DAYS = 3 * 366;
 
 const dayText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function parseDay(value: string | undefined, field: string): number | null {
+function parseDay(value: string | undefined, field: string): string | null {
   if (!value) return null;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
   if (Number.isNaN(ms) || dayText(ms) !== value)
     throw new Refused('invalid', 'invalid_query', `${field} must be a date as YYYY-MM-DD`, field);
-  return ms;
+  return value;
 }
 
-/** The range as [start, end) in ms from the query's inclusive days; the last 30 days by default. */
+/**
+ * The range as [start, end) in ms from the query's inclusive days in the time zone, with those days; the last
+ * 30 days (today in the zone included) by default.
+ */
 export function overviewRange(
   from: string | undefined,
   to: string | undefined,
   now = Date.now(),
-): { start: number; end: number } {
-  const today = Math.floor(now / DAY) * DAY;
-  const end = (parseDay(to, 'to') ?? today) + DAY;
-  const start = parseDay(from, 'from') ?? end - 30 * DAY;
-  if (start >= end) throw new Refused('invalid', 'invalid_query', 'from must not be after to', 'from');
-  if (end - start > MAX_DAYS * DAY)
+  zone = DEFAULT_TIME_ZONE,
+): { start: number; end: number; fromDay: string; toDay: string } {
+  const toDay = parseDay(to, 'to') ?? dayOf(zone, now);
+  const fromDay = parseDay(from, 'from') ?? dayText(Date.parse(toDay) - 29 * DAY);
+  if (fromDay > toDay) throw new Refused('invalid', 'invalid_query', 'from must not be after to', 'from');
+  if (dayNumber(toDay) - dayNumber(fromDay) + 1 > MAX_DAYS)
     throw new Refused('invalid', 'invalid_query', `the range is at most ${MAX_DAYS} days`, 'from');
-  return { start, end };
+  return { start: midnight(zone, fromDay), end: midnight(zone, nextDay(toDay)), fromDay, toDay };
 }
 
 const HOUR = 3_600_000;
+
+function parseSettings(x: unknown): Record<string, unknown> {
+  try {
+    const v = JSON.parse(String(x ?? '{}'));
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
 
 /** Counts of durations by whole hour, summed over sites: enough for a median to the hour. */
 type Histogram = Map<number, number>;
@@ -87,10 +108,24 @@ export async function overview(
   db: Db,
   query: { from?: string; to?: string; siteId?: string },
 ): Promise<OverviewReply> {
-  const { start, end } = overviewRange(query.from, query.to);
-  const siteIds = query.siteId
-    ? [query.siteId]
-    : (await db.execute('SELECT id FROM sites ORDER BY id')).rows.map((r) => String(r.id));
+  const sites = (
+    await db.execute({
+      sql: `SELECT id, settings FROM sites ${query.siteId ? 'WHERE id = ?' : ''} ORDER BY id`,
+      args: query.siteId ? [query.siteId] : [],
+    })
+  ).rows.map((r) => ({ id: String(r.id), settings: parseSettings(r.settings) }));
+  // Days are the site's days: its time zone (all sites' when they share one, else UTC).
+  const zone = sites.length ? zoneOfSites(sites) : DEFAULT_TIME_ZONE;
+  const { start, end, fromDay, toDay } = overviewRange(query.from, query.to, Date.now(), zone);
+  const siteIds = query.siteId ? [query.siteId] : sites.map((s) => s.id);
+  // Whole UTC days come from the overview_days rollup; a zone's partial days at the ends from the profiles.
+  const wholeFrom = Math.ceil(start / DAY) * DAY;
+  const wholeTo = Math.max(wholeFrom, Math.floor(end / DAY) * DAY);
+  const partials = [
+    [start, Math.min(wholeFrom, end)],
+    [Math.max(wholeTo, start), end],
+  ].filter(([a, b]) => a < b && !(a >= wholeFrom && b <= wholeTo));
+  const stretches = offsetStretches(zone, start, end);
 
   const atStage = new Map<string, number>();
   const histograms: Histogram[] = INTERVALS.map(() => new Map());
@@ -105,9 +140,16 @@ export async function overview(
     const byStage = await db.execute({
       sql: `SELECT stage, SUM(profiles) AS n FROM overview_days WHERE site_id = ? AND day >= ? AND day < ?
             GROUP BY stage`,
-      args: [siteId, start / DAY, end / DAY],
+      args: [siteId, wholeFrom / DAY, wholeTo / DAY],
     });
     for (const r of byStage.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
+    for (const [a, b] of partials) {
+      const rs = await db.execute({
+        sql: `SELECT stage, COUNT(*) AS n FROM profiles WHERE ${COHORT} GROUP BY stage`,
+        args: [siteId, a, b],
+      });
+      for (const r of rs.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
+    }
     for (const [i, iv] of INTERVALS.entries()) {
       const rs = await db.execute({
         sql: `SELECT (${iv.hours}) / ${HOUR} AS h, COUNT(*) AS n FROM profiles
@@ -121,12 +163,15 @@ export async function overview(
       ['lead_at', leads],
       ['first_payment_at', customers],
     ] as const) {
-      const rs = await db.execute({
-        sql: `SELECT ${column} / ${DAY} AS d, COUNT(*) AS n FROM profiles
-              WHERE site_id = ? AND merged_into IS NULL AND ${column} >= ? AND ${column} < ? GROUP BY d`,
-        args: [siteId, start, end],
-      });
-      for (const r of rs.rows) add(into, Number(r.d), Number(r.n));
+      // by local day: one count per stretch of the zone's offset (one stretch for UTC)
+      for (const s of stretches) {
+        const rs = await db.execute({
+          sql: `SELECT (${column} + CAST(? AS INTEGER)) / ${DAY} AS d, COUNT(*) AS n FROM profiles
+                WHERE site_id = ? AND merged_into IS NULL AND ${column} >= ? AND ${column} < ? GROUP BY d`,
+          args: [s.offset, siteId, s.from, s.to],
+        });
+        for (const r of rs.rows) add(into, Number(r.d), Number(r.n));
+      }
     }
   }
 
@@ -147,13 +192,14 @@ export async function overview(
     ...histogramMedian(histograms[i]),
   }));
   const days: OverviewDay[] = [];
-  for (let t = start; t < end; t += DAY) {
-    const d = Math.floor(t / DAY);
-    days.push({ day: dayText(t), leads: leads.get(d) ?? 0, customers: customers.get(d) ?? 0 });
+  for (let day = fromDay; day <= toDay; day = nextDay(day)) {
+    const d = dayNumber(day);
+    days.push({ day, leads: leads.get(d) ?? 0, customers: customers.get(d) ?? 0 });
   }
   return {
-    from: dayText(start),
-    to: dayText(end - DAY),
+    from: fromDay,
+    to: toDay,
+    timeZone: zone,
     siteId: query.siteId ?? null,
     funnel,
     intervals,
