@@ -1,7 +1,14 @@
 // The morning page: for a date range, the lifecycle funnel with stage-to-stage conversion, the median time
 // between stages, new leads and customers per day, and which first clicks end in payments.
 import { useState } from 'preact/hooks';
-import type { AttributionModel, AttributionRow, LtvRow, OverviewReply, SiteSummary } from '../../wire.ts';
+import type {
+  AttributionModel,
+  AttributionReply,
+  AttributionRow,
+  LtvRow,
+  OverviewReply,
+  SiteSummary,
+} from '../../wire.ts';
 import { api } from './api.ts';
 import { DailyChart } from './chart.tsx';
 import { ErrorNotice, Loading, PageTitle, StageBadge } from './components.tsx';
@@ -12,6 +19,28 @@ import { type RequestState, useRequest } from './use-request.ts';
 
 const DAY = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The day (YYYY-MM-DD) an instant falls on in a time zone. */
+function isoDayIn(zone: string, ms: number): string {
+  try {
+    // en-CA writes dates as YYYY-MM-DD
+    return new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(ms);
+  } catch {
+    return isoDay(ms);
+  }
+}
+
+/** The zone the collector counts these reports in: the site's, or all sites' when they share one, else UTC. */
+function reportZone(sites: SiteSummary[], site: string): string {
+  const chosen = site ? sites.filter((s) => s.id === site) : sites;
+  const zones = new Set(chosen.map((s) => s.timeZone ?? 'UTC'));
+  return zones.size === 1 ? [...zones][0] : 'UTC';
+}
 const PRESETS = [7, 30, 90, 365];
 
 function validDay(value: string | null): string | null {
@@ -37,16 +66,24 @@ function daysText(days: number | null): string {
 
 export function OverviewPage() {
   const { query } = useLocation();
-  const today = isoDay(Date.now());
+  const site = query.get('site') ?? '';
+  const [sites] = useRequest((signal) => api.sites(signal), []);
+  // Days are the site's days (Settings → Reports): "today" is today in its time zone. The reports wait for
+  // the site list, so a range is never asked for in the wrong zone first.
+  const zone = sites.status === 'ready' ? reportZone(sites.data.sites, site) : null;
+  const today = isoDayIn(zone ?? 'UTC', Date.now());
   // A hand-edited URL with a bad date falls back to the default range instead of breaking the page.
   const to = validDay(query.get('to')) ?? today;
   const from = validDay(query.get('from')) ?? isoDay(Date.parse(to) - 29 * DAY);
-  const site = query.get('site') ?? '';
-  const [sites] = useRequest((signal) => api.sites(signal), []);
-  const [state, retry] = useRequest((signal) => api.overview({ from, to, site }, signal), [from, to, site]);
+  const known = zone !== null || sites.status === 'error';
+  const later = <T,>(): Promise<T> => new Promise(() => {});
+  const [state, retry] = useRequest(
+    (signal) => (known ? api.overview({ from, to, site }, signal) : later<OverviewReply>()),
+    [from, to, site, known],
+  );
   const [attribution, retryAttribution] = useRequest(
-    (signal) => api.attribution({ from, to, site }, signal),
-    [from, to, site],
+    (signal) => (known ? api.attribution({ from, to, site }, signal) : later<AttributionReply>()),
+    [from, to, site, known],
   );
   const set = (change: Record<string, string>) =>
     navigate(overviewHref({ from, to, site, ...change }), { replace: true });
@@ -93,6 +130,11 @@ export function OverviewPage() {
               onChange={(e) => e.currentTarget.value && set({ to: e.currentTarget.value })}
             />
           </label>
+          {zone ? (
+            <span class="muted range-zone" title="Settings → Reports sets a site's time zone">
+              Days in {zone.replace(/_/g, ' ')}
+            </span>
+          ) : null}
           {siteList.length > 1 ? (
             <label class="field field-inline">
               Site

@@ -15,7 +15,7 @@ import { settingsApi } from './settings-api.ts';
 import { toApiError, useRequest } from './use-request.ts';
 
 /** Busy and error state of one write: `run` starts it, `done` runs after success. */
-function useAction() {
+export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const run = <T,>(call: () => Promise<T>, done: (reply: T) => void, failed?: () => void) => {
@@ -37,7 +37,7 @@ function useAction() {
 }
 
 /** Does the server's error point at this field (or an item of it, `origins.1`)? */
-const invalid = (error: ApiError | null, field: string) =>
+export const invalid = (error: ApiError | null, field: string) =>
   !!error?.field && (error.field === field || error.field.startsWith(`${field}.`)) ? 'true' : undefined;
 
 const lines = (text: string) => [

@@ -22,6 +22,7 @@ export const settingsApi = {
     settings: {
       score?: Partial<SiteRuleSettings['score']>;
       identity?: Partial<SiteRuleSettings['identity']>;
+      reports?: Partial<SiteRuleSettings['reports']>;
     },
   ) => request<SiteSettingsReply>(`${site(siteId)}/settings`, { method: 'PUT', body: settings }),
   createSite: (name: string, origins: string[]) =>

@@ -28,6 +28,7 @@ import {
   TokensCard,
   UsersCard,
 } from './settings-admin.tsx';
+import { ReportSettings } from './settings-reports.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
 const SECTIONS = [
@@ -36,6 +37,7 @@ const SECTIONS = [
   ['chat', 'Chat'],
   ['scoring', 'Scoring'],
   ['identity', 'Identity'],
+  ['reports', 'Reports'],
   ['billing', 'Billing'],
   ['team', 'Team'],
 ] as const;
@@ -107,6 +109,8 @@ export function SettingsPage({ section }: { section: string | null }) {
           <ScoringSettings key={site.id} site={site} />
         ) : current === 'identity' ? (
           <IdentityRules key={site.id} site={site} />
+        ) : current === 'reports' ? (
+          <ReportSettings key={site.id} site={site} onSaved={retry} />
         ) : (
           <BillingSettings key={site.id} site={site} />
         )
