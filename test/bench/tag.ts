@@ -13,7 +13,7 @@ import { launchBrowser } from '../support/browser.ts';
 import { startCollector } from '../support/collector.ts';
 import { serveHostPages } from '../support/pages.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const QUIET_MS = 600;
 
 // Plausible's tracker as a site would ship it from npm: init() bundled into one minified script. It skips
