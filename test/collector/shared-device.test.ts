@@ -85,6 +85,37 @@ describe('shared devices', () => {
     expect((await person('frank@family.test')).paths).toEqual(['/frank-browsing']);
   });
 
+  it("keeps a summary of the browser's acts in step with the acts, whatever order they arrive in", async () => {
+    // A browser that identifies on every page: the summary (everyone named, the latest act) is what a new
+    // act reads, so it must equal a recomputation from every act kept.
+    await form(5, 'erin@family.test', 'Erin');
+    for (const m of [1, 9, 3, 7])
+      await browser(m, { type: 'identify', traits: { email: 'erin@family.test' } });
+    await browser(6, { type: 'identify', traits: { email: 'frank@family.test' } });
+    await form(2, 'erin@family.test', 'Erin'); // an earlier act, arriving last
+    const acts = await h.db.execute({
+      sql: 'SELECT ts, message_id, persons FROM browser_acts WHERE site_id = ? AND browser = ? ORDER BY ts, message_id',
+      args: [h.site.id, 'a:family-pc'],
+    });
+    const sum = await h.db.execute({
+      sql: 'SELECT persons, last_ts, last_message_id FROM browser_act_summary WHERE site_id = ? AND browser = ?',
+      args: [h.site.id, 'a:family-pc'],
+    });
+    expect(acts.rows).toHaveLength(7);
+    const named = new Set(
+      acts.rows.flatMap((r) => (JSON.parse(String(r.persons)) as [string][]).map(([p]) => p)),
+    );
+    const last = acts.rows.at(-1)!;
+    expect(sum.rows[0]).toMatchObject({
+      persons: JSON.stringify([...named].sort()),
+      last_ts: Number(last.ts),
+      last_message_id: String(last.message_id),
+    });
+    expect([...named].sort()).toEqual(['e:erin@family.test', 'e:frank@family.test']);
+    // Frank's part is where it was cut: his identify at minute 6, Erin's again from minute 7.
+    expect((await person('frank@family.test')).id).not.toBe((await person('erin@family.test')).id);
+  });
+
   it('places a late event in the part of the browser its time falls in', async () => {
     await form(1, 'erin@family.test', 'Erin');
     await browser(10, { type: 'identify', traits: { email: 'frank@family.test' } });

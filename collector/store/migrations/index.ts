@@ -20,6 +20,7 @@ import m018 from './018-referral-trust.ts';
 import m019 from './019-profile-changes.ts';
 import m020 from './020-refold-queue.ts';
 import m021 from './021-referral-claims.ts';
+import m022 from './022-browser-act-summary.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m019,
   m020,
   m021,
+  m022,
 ];
 
 /**

@@ -53,21 +53,42 @@ export async function recordActs(
   if (!acts.length) return;
   const browsers = [...new Set(acts.map((a) => a.browser))];
   const known = new Map<string, { persons: Set<string>; last: BrowserAct | null }>();
+  const stored = browsers.filter((b) => !nodes.get(b)?.isNew);
+  // Each browser's summary row; one without (acts kept before the summary existed) is summed from its acts.
+  const sums = await selectIn(
+    tx,
+    (m) =>
+      `SELECT browser, persons, last_ts, last_message_id FROM browser_act_summary
+       WHERE site_id = ? AND browser IN (${m})`,
+    [siteId],
+    stored,
+  );
+  for (const r of sums) {
+    const last: BrowserAct = {
+      ts: Number(r.last_ts),
+      messageId: String(r.last_message_id),
+      persons: [],
+      verified: [],
+    };
+    known.set(String(r.browser), { persons: new Set(JSON.parse(String(r.persons)) as string[]), last });
+  }
   const rows = await selectIn(
     tx,
     (m) =>
       `SELECT browser, ts, message_id, persons FROM browser_acts WHERE site_id = ? AND browser IN (${m})`,
     [siteId],
-    browsers.filter((b) => !nodes.get(b)?.isNew),
+    stored.filter((b) => !known.has(b)),
   );
+  const summed = new Map<string, { persons: Set<string>; last: BrowserAct | null }>();
   for (const r of rows) {
     const b = String(r.browser);
     const act = actFromRow(r);
-    let k = known.get(b);
-    if (!k) known.set(b, (k = { persons: new Set(), last: null }));
+    let k = summed.get(b);
+    if (!k) summed.set(b, (k = { persons: new Set(), last: null }));
     for (const p of act.persons) k.persons.add(p);
     if (!k.last || actOrder(act, k.last) > 0) k.last = act;
   }
+  for (const [b, k] of summed) known.set(b, k);
   for (const { browser, act } of acts) {
     const n = nodes.get(browser);
     const k = known.get(browser);
@@ -83,6 +104,29 @@ export async function recordActs(
       sql: `INSERT INTO browser_acts (site_id, browser, ts, message_id, persons) VALUES ${rowsOf(part.length, 5)}
             ON CONFLICT DO NOTHING`,
       args: part.flatMap(({ browser, act }) => [siteId, browser, act.ts, act.messageId, actRow(act)]),
+    });
+  }
+  // The summaries, with the new acts added.
+  const after = new Map<string, { persons: Set<string>; last: BrowserAct }>();
+  for (const { browser, act } of acts) {
+    const k = after.get(browser) ?? known.get(browser);
+    const persons = new Set([...(k?.persons ?? []), ...act.persons]);
+    const last = k?.last && actOrder(k.last, act) > 0 ? k.last : act;
+    after.set(browser, { persons, last });
+  }
+  for (const part of chunks([...after])) {
+    await tx.execute({
+      sql: `INSERT INTO browser_act_summary (site_id, browser, persons, last_ts, last_message_id)
+            VALUES ${rowsOf(part.length, 5)}
+            ON CONFLICT (site_id, browser) DO UPDATE SET persons = excluded.persons, last_ts = excluded.last_ts,
+              last_message_id = excluded.last_message_id`,
+      args: part.flatMap(([browser, s]) => [
+        siteId,
+        browser,
+        JSON.stringify([...s.persons].sort()),
+        s.last.ts,
+        s.last.messageId,
+      ]),
     });
   }
 }
