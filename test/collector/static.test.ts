@@ -9,6 +9,7 @@ mkdirSync(join(dist, 'widget'));
 mkdirSync(join(dist, 'dashboard/assets'), { recursive: true });
 writeFileSync(join(dist, 'widget/tp.js'), '(()=>{/* core */})()');
 writeFileSync(join(dist, 'widget/tp-ui.js'), 'export function mount(){}');
+writeFileSync(join(dist, 'widget/tp-chat.js'), 'export function launch(){}');
 writeFileSync(join(dist, 'dashboard/index.html'), '<!doctype html><title>Touchpoint</title>');
 writeFileSync(join(dist, 'dashboard/assets/index-abc.js'), 'console.log(1)');
 writeFileSync(join(dist, 'secret.txt'), 'not for you');
@@ -26,10 +27,14 @@ describe('static files', () => {
     expect(again.status).toBe(304);
   });
 
-  it('serves the UI chunk with CORS so a host page can import it', async () => {
-    const res = await app.request('/tp-ui.js');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  it('serves the UI and chat launcher chunks with CORS so a host page can import them', async () => {
+    for (const name of ['/tp-ui.js', '/tp-chat.js']) {
+      const res = await app.request(name);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('content-type')).toContain('javascript');
+    }
+    expect(await (await app.request('/tp-chat.js')).text()).toContain('launch');
   });
 
   it('serves the dashboard for every /app path, assets as immutable, with a CSP', async () => {
