@@ -13,6 +13,7 @@ import {
 } from '../../../wire.ts';
 import type { Exec as Db } from './writer.ts';
 import { Refused } from '../errors.ts';
+import { SITE_COLUMNS, siteFromRow } from './sites.ts';
 import {
   DEFAULT_TIME_ZONE,
   dayNumber,
@@ -58,15 +59,6 @@ export function overviewRange(
 
 const HOUR = 3_600_000;
 
-function parseSettings(x: unknown): Record<string, unknown> {
-  try {
-    const v = JSON.parse(String(x ?? '{}'));
-    return v && typeof v === 'object' ? v : {};
-  } catch {
-    return {};
-  }
-}
-
 /** Counts of durations by whole hour, summed over sites: enough for a median to the hour. */
 type Histogram = Map<number, number>;
 
@@ -110,10 +102,10 @@ export async function overview(
 ): Promise<OverviewReply> {
   const sites = (
     await db.execute({
-      sql: `SELECT id, settings FROM sites ${query.siteId ? 'WHERE id = ?' : ''} ORDER BY id`,
+      sql: `SELECT ${SITE_COLUMNS} FROM sites ${query.siteId ? 'WHERE id = ?' : ''} ORDER BY id`,
       args: query.siteId ? [query.siteId] : [],
     })
-  ).rows.map((r) => ({ id: String(r.id), settings: parseSettings(r.settings) }));
+  ).rows.map(siteFromRow);
   // Days are the site's days: its time zone (all sites' when they share one, else UTC).
   const zone = sites.length ? zoneOfSites(sites) : DEFAULT_TIME_ZONE;
   const { start, end, fromDay, toDay } = overviewRange(query.from, query.to, Date.now(), zone);

@@ -7,11 +7,11 @@ import type { Site, SiteAccess, SiteStore } from '../types.ts';
 import { type VersionWatch, writeChanging } from './versions.ts';
 import type { WriteFn } from './writer.ts';
 
-const SITE_COLUMNS = 'id, name, site_key, origins, identity_secret, settings, created_at';
+export const SITE_COLUMNS = 'id, name, site_key, origins, identity_secret, settings, created_at';
 /** A cached site is re-read after this long even if no change was seen (a safety net, not the mechanism). */
 const TTL_MS = 60_000;
 
-function siteFromRow(row: Record<string, unknown>): Site {
+export function siteFromRow(row: Record<string, unknown>): Site {
   return {
     id: String(row.id),
     name: String(row.name),
