@@ -7,7 +7,6 @@ import { screenshotPath } from '../support/browser.ts';
 import {
   type Harness,
   messageId,
-  minutesAgo,
   openPage,
   send,
   shootBoth,
@@ -16,6 +15,10 @@ import {
 } from './dashboard-support.ts';
 
 let h: Harness;
+// Minutes before yesterday's noon (UTC): the daily referral limit counts per UTC day, so the visits must not
+// straddle midnight whatever time the suite runs.
+const NOON = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 12 * 3_600_000;
+const minutesAgo = (n: number) => new Date(NOON - n * 60_000).toISOString();
 beforeAll(async () => {
   h = await startHarness();
 });

@@ -13,7 +13,9 @@ afterEach(async () => {
 });
 
 const send = (batch: unknown[]) => h.post('/v1/batch', { writeKey: h.site.siteKey, batch });
-const T0 = Date.now() - 3_600_000;
+// Yesterday at 10:00 UTC: every event lies in one UTC day whatever time the suite runs, so the daily referral
+// limit below never straddles midnight.
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 14 * 3_600_000;
 const at = (m: number) => new Date(T0 + m * 60_000).toISOString();
 const detail = async (id: string) => (await h.api(`/api/profiles/${id}`)).body.profile;
 const profileOf = async (email: string) => {
