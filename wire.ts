@@ -928,6 +928,11 @@ export const PROFILE_CHANGE_KINDS = [
   'stage_left',
   'score_crossed',
   'referral_credited',
+  'form_submitted',
+  'chat_started',
+  'payment_succeeded',
+  'payment_failed',
+  'at_risk',
 ] as const;
 export type ProfileChangeKind = (typeof PROFILE_CHANGE_KINDS)[number];
 
@@ -940,7 +945,9 @@ export interface ProfileChangeItem {
   kind: ProfileChangeKind;
   /**
    * created {stage}; merged {mergedId, linkId, by}; unmerged {into: [ids]}; stage_entered {stage, from};
-   * stage_left {stage, to}; score_crossed {score, threshold, direction}; referral_credited {referredId, messageId}.
+   * stage_left {stage, to}; score_crossed {score, threshold, direction}; referral_credited {referredId, messageId};
+   * form_submitted {formId}; chat_started {conversationId}; payment_succeeded / payment_failed {paymentId, amount,
+   * currency}; at_risk {reason: 'no_visit' | 'payment_overdue'}.
    */
   detail: Record<string, unknown>;
   /** When it happened by its evidence (event time), else when it was decided. */
@@ -980,4 +987,251 @@ export interface ProfileDetail {
   referrals?: ProfileReferral[];
   /** Has credited referrals but has never paid: a referral makes only a paying customer loyal. */
   advocate?: boolean;
+}
+
+// ---- Automations: rules, tasks, outbound webhooks, speed to lead (dashboard ↔ collector) ----
+
+/** What starts a rule: a change in the log, or a lead left unanswered for `minutes`. */
+export const TRIGGER_KINDS = [
+  'form_submitted',
+  'chat_started',
+  'stage_entered',
+  'score_crossed',
+  'payment_succeeded',
+  'payment_failed',
+  'at_risk',
+  'lead_unanswered',
+] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+export const RuleTriggerSchema = /* @__PURE__ */ v.variant('kind', [
+  v.object({
+    kind: v.literal('form_submitted'),
+    formId: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
+  }),
+  v.object({ kind: v.literal('chat_started') }),
+  v.object({ kind: v.literal('stage_entered'), stage: v.optional(v.nullable(v.picklist(STAGES))) }),
+  v.object({ kind: v.literal('score_crossed') }),
+  v.object({ kind: v.literal('payment_succeeded') }),
+  v.object({ kind: v.literal('payment_failed') }),
+  v.object({ kind: v.literal('at_risk') }),
+  v.object({
+    kind: v.literal('lead_unanswered'),
+    minutes: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_080)),
+  }),
+]);
+export type RuleTrigger = v.InferOutput<typeof RuleTriggerSchema>;
+
+const ruleText = (max: number) =>
+  /* @__PURE__ */ v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(max),
+    storable,
+  );
+
+/** A rule fires only when every condition holds for the profile: its channel, campaign or stage, or a trait. */
+export const RuleConditionSchema = /* @__PURE__ */ v.object({
+  field: v.picklist(['channel', 'campaign', 'stage', 'trait']),
+  /** For `trait`: email, name, phone, company or userId. */
+  trait: v.optional(v.picklist(['email', 'name', 'phone', 'company', 'userId'])),
+  equals: v.pipe(v.string(), v.maxLength(200), storable),
+});
+export type RuleCondition = v.InferOutput<typeof RuleConditionSchema>;
+
+export const RuleActionSchema = /* @__PURE__ */ v.variant('kind', [
+  /** A named user, or round-robin among every user when `userId` is absent. */
+  v.object({
+    kind: v.literal('assign'),
+    userId: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
+  }),
+  v.object({ kind: v.literal('chat_reply'), text: ruleText(1000) }),
+  v.object({ kind: v.literal('tag'), tag: ruleText(40) }),
+  v.object({ kind: v.literal('set_stage'), stage: v.picklist(STAGES) }),
+  v.object({
+    kind: v.literal('task'),
+    title: ruleText(200),
+    dueHours: v.pipe(v.number(), v.minValue(0), v.maxValue(8760)),
+  }),
+  v.object({ kind: v.literal('email_owner'), subject: v.optional(ruleText(200)) }),
+  v.object({ kind: v.literal('webhook'), endpointId: v.pipe(v.string(), v.maxLength(64)) }),
+]);
+export type RuleAction = v.InferOutput<typeof RuleActionSchema>;
+
+export const RuleInputSchema = /* @__PURE__ */ v.object({
+  name: ruleText(120),
+  enabled: v.optional(v.boolean(), true),
+  trigger: RuleTriggerSchema,
+  conditions: v.optional(v.pipe(v.array(RuleConditionSchema), v.maxLength(10)), []),
+  actions: v.pipe(v.array(RuleActionSchema), v.minLength(1, 'must hold an action'), v.maxLength(10)),
+});
+export type RuleInput = v.InferOutput<typeof RuleInputSchema>;
+
+/** GET/POST /api/sites/:id/rules, PUT/DELETE /api/rules/:id. */
+export interface AutomationRule extends RuleInput {
+  id: string;
+  siteId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Times it fired, and when last. */
+  fired: number;
+  lastFiredAt: string | null;
+}
+
+/** One firing of a rule: the profile, what fired it, and what each action did (`ok`, or why it did not). */
+export interface RuleFiring {
+  at: string;
+  profileId: string;
+  trigger: TriggerKind;
+  results: { action: RuleAction['kind']; ok: boolean; note: string }[];
+}
+
+/** A follow-up task a rule (or a marketer) made; `overdue` when its due time (or snooze) has passed undone. */
+export interface FollowUpTask {
+  id: string;
+  siteId: string;
+  profileId: string;
+  profileEmail: string | null;
+  profileName: string | null;
+  title: string;
+  dueAt: string;
+  snoozedUntil: string | null;
+  doneAt: string | null;
+  overdue: boolean;
+  ownerId: string | null;
+  ownerEmail: string | null;
+  ruleId: string | null;
+  createdAt: string;
+}
+
+/** PATCH /api/tasks/:id: mark done (or not), or snooze for some hours. */
+export const TaskUpdateSchema = /* @__PURE__ */ v.object({
+  done: v.optional(v.boolean()),
+  snoozeHours: v.optional(v.pipe(v.number(), v.minValue(0.25), v.maxValue(720))),
+});
+
+/** Outbound webhook event types (Standard Webhooks: `{type, timestamp, data}`, signed per delivery). */
+export const WEBHOOK_EVENT_TYPES = [
+  'lead.created',
+  'profile.stage_changed',
+  'profile.merged',
+  'form.submitted',
+  'chat.started',
+  'payment.succeeded',
+  'payment.failed',
+  'profile.at_risk',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const WebhookEndpointInputSchema = /* @__PURE__ */ v.object({
+  url: v.pipe(
+    v.string(),
+    v.maxLength(2000),
+    v.url('must be an absolute URL'),
+    v.check((u) => /^https?:\/\//i.test(u), 'must be http or https'),
+  ),
+  events: v.pipe(v.array(v.picklist(WEBHOOK_EVENT_TYPES)), v.minLength(1, 'must name an event type')),
+  enabled: v.optional(v.boolean()),
+});
+
+export interface WebhookEndpoint {
+  id: string;
+  siteId: string;
+  url: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  /** Why it stopped (the receiver answered 410), when it did. */
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+/** POST /api/sites/:id/webhooks and POST /api/webhooks/:id/rotate: the `whsec_` secret is shown this once. */
+export interface WebhookEndpointCreated {
+  endpoint: WebhookEndpoint & { secret: string };
+}
+
+/** The profile every payload names. */
+export interface WebhookProfile {
+  id: string;
+  email: string | null;
+  name: string | null;
+  stage: Stage;
+  firstTouch: TouchSummary | null;
+}
+
+/** The `data` of each event type (every one names the profile). */
+export interface WebhookData {
+  'lead.created': { profile: WebhookProfile };
+  'profile.stage_changed': { profile: WebhookProfile; from: Stage | null; to: Stage };
+  'profile.merged': { profile: WebhookProfile; mergedId: string };
+  'form.submitted': { profile: WebhookProfile; formId: string | null };
+  'chat.started': { profile: WebhookProfile; conversationId: string | null };
+  'payment.succeeded': {
+    profile: WebhookProfile;
+    paymentId: string | null;
+    amount: number | null;
+    currency: string | null;
+  };
+  'payment.failed': {
+    profile: WebhookProfile;
+    paymentId: string | null;
+    amount: number | null;
+    currency: string | null;
+  };
+  'profile.at_risk': { profile: WebhookProfile; reason: 'no_visit' | 'payment_overdue' };
+  /** A rule's webhook action: the rule and what fired it. */
+  'rule.fired': { profile: WebhookProfile; rule: { id: string; name: string }; trigger: TriggerKind };
+  /** The dashboard's "send a test event". */
+  'webhook.test': { profile: WebhookProfile };
+}
+
+export interface WebhookPayload<T extends keyof WebhookData = keyof WebhookData> {
+  type: T;
+  /** When the change happened (ISO 8601). */
+  timestamp: string;
+  data: WebhookData[T];
+}
+
+/** One delivery (one `webhook-id`) and its attempts. */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  type: keyof WebhookData;
+  /** `pending` waits for its next attempt; `failed` ran out of attempts or its endpoint is gone. */
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  lastLatencyMs: number | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  log: { at: string; responseStatus: number | null; latencyMs: number; error: string | null }[];
+}
+
+/** Speed to lead: from a form submission or first chat message to the first answer. */
+export interface SpeedToLead {
+  leads: number;
+  /** Answered by a person (a chat reply, or a task marked done). */
+  answered: number;
+  unanswered: number;
+  /** Median time to the first human answer, of those answered (ms). */
+  medianMs: number | null;
+  /** Share of leads answered by a person within 5 minutes (0..1). */
+  within5Min: number | null;
+  /** Median time to the first automation action (ms). */
+  medianAutoMs: number | null;
+}
+
+// Declaration merging: speed to lead is part of the overview.
+export interface OverviewReply {
+  speedToLead?: SpeedToLead & { byChannel: (SpeedToLead & { channel: string })[] };
+}
+
+// Declaration merging: a profile's owner and tags.
+export interface ProfileSummary {
+  ownerId?: string | null;
+  ownerEmail?: string | null;
+  tags?: string[];
 }

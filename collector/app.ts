@@ -1,6 +1,8 @@
 // Builds the Hono app from its parts; the only place that knows every route.
 import { Hono } from 'hono';
 import { adminRoutes } from './admin/routes.ts';
+import { automationRoutes } from './automations/routes.ts';
+import { allowPrivate } from './automations/webhooks.ts';
 import { attributionRoutes, paymentRoutes, stripeSettingsRoutes } from './billing/admin-routes.ts';
 import { stripeRoutes } from './billing/stripe-routes.ts';
 import { createHub, followChanges, type Hub } from './chat/hub.ts';
@@ -24,6 +26,10 @@ export interface AppDeps {
   /** Chat and inbox streams: the heartbeat interval (tests shorten it). */
   streams?: StreamTiming;
   hub?: Hub;
+  /** Whether an SMTP server is configured (default: TOUCHPOINT_SMTP_URL is set). */
+  smtp?: boolean;
+  /** Webhook endpoints may be private addresses (default: TOUCHPOINT_WEBHOOK_ALLOW_PRIVATE=1). */
+  allowPrivate?: boolean;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -81,6 +87,14 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/sites/:siteId/stripe', stripeSettingsRoutes(store));
   app.route('/api/payments', paymentRoutes(store));
   app.route('/api/attribution', attributionRoutes(store));
+  app.route(
+    '/api',
+    automationRoutes({
+      store,
+      smtp: deps.smtp ?? !!process.env.TOUCHPOINT_SMTP_URL,
+      allowPrivate: deps.allowPrivate ?? allowPrivate(),
+    }),
+  );
   app.route('/api', adminRoutes(store));
   app.route('/', staticRoutes(deps.distDir));
   return app;

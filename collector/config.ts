@@ -1,6 +1,7 @@
 // Reads the collector's settings from the environment, once, into a typed object.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type WorkerOptions, workerOptions } from './automations/worker.ts';
 
 export interface Config {
   port: number;
@@ -21,6 +22,10 @@ export interface Config {
   queueLimit: number;
   /** Run the store on a worker thread (the default); TOUCHPOINT_STORE_THREAD=0 keeps it on the main thread. */
   storeThread: boolean;
+  /** Run rules, webhook deliveries and emails in this process (TOUCHPOINT_AUTOMATIONS=0 turns it off). */
+  automations: boolean;
+  /** The automation worker's settings: SMTP, webhook timeout, retry schedule, private addresses. */
+  worker: WorkerOptions;
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -50,6 +55,7 @@ export function loadEnvFile(env: Record<string, string | undefined> = process.en
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const port = int('PORT', env.PORT, 8787);
   const host = env.HOST || '0.0.0.0';
+  const publicUrl = (env.TOUCHPOINT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, '');
   return {
     port,
     host,
@@ -58,11 +64,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: env.TOUCHPOINT_ADMIN_EMAIL || undefined,
     adminPassword: env.TOUCHPOINT_ADMIN_PASSWORD || undefined,
     distDir: env.TOUCHPOINT_DIST_DIR || resolve(root, 'dist'),
-    publicUrl: (env.TOUCHPOINT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
     commitDelayMs: int('TOUCHPOINT_COMMIT_DELAY_MS', env.TOUCHPOINT_COMMIT_DELAY_MS, 0),
     commitMaxEvents: int('TOUCHPOINT_COMMIT_MAX_EVENTS', env.TOUCHPOINT_COMMIT_MAX_EVENTS, 500),
     queueLimit: int('TOUCHPOINT_QUEUE_LIMIT', env.TOUCHPOINT_QUEUE_LIMIT, 20000),
     storeThread: env.TOUCHPOINT_STORE_THREAD !== '0',
+    automations: env.TOUCHPOINT_AUTOMATIONS !== '0',
+    worker: workerOptions(env, publicUrl),
   };
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import { startAutomationWorker } from './automations/worker.ts';
 import type { Config } from './config.ts';
 import { openStore, openStoreThread, type StoreOptions } from './store/open.ts';
 import type { Store } from './store/types.ts';
@@ -47,7 +48,13 @@ export async function startCollector(
   const store = config.storeThread ? await openStoreThread(options) : await openStore(options);
   await bootstrapAdmin(store, config, log);
   let draining = false;
-  const app = createApp({ store, distDir: config.distDir, draining: () => draining });
+  const app = createApp({
+    store,
+    distDir: config.distDir,
+    draining: () => draining,
+    smtp: !!config.worker.smtpUrl,
+    allowPrivate: config.worker.allowPrivate,
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -56,6 +63,8 @@ export async function startCollector(
     closeAllConnections?: () => void;
   };
   const port = (server.address() as AddressInfo).port;
+  // Rules, webhooks and emails: every collector runs the worker; the store keeps them from doing work twice.
+  const worker = config.automations ? startAutomationWorker(store, { ...config.worker, log }) : null;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}`,
@@ -75,6 +84,7 @@ export async function startCollector(
           clearTimeout(force);
         });
       });
+      await worker?.stop();
       await store.close();
     },
   };

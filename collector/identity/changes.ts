@@ -1,7 +1,7 @@
 // The identity engine's change log, decided in pure code: what writing a profile changed, as rows the store
 // appends to `profile_changes` in the same commit. Automations and the dashboard's live views read it by `seq`.
-import { type ProfileChangeKind, type Stage, STAGES } from '../../wire.ts';
-import type { StageEntry } from './profile.ts';
+import { CHAT_EVENT, EVENTS, type ProfileChangeKind, type Stage, STAGES } from '../../wire.ts';
+import type { FoldEvent, ProfileState, StageEntry } from './profile.ts';
 
 export interface ProfileChange {
   profileId: string;
@@ -90,4 +90,71 @@ export function profileChanges(
       messageId: last.messageId || null,
     });
   return out;
+}
+
+/** What a profile's payments were before a write: the live payments' ids and the failures' events. */
+export interface PaymentsBefore {
+  paid: Set<string>;
+  failed: Set<string>;
+}
+
+export function paymentsBefore(states: (ProfileState | null | undefined)[]): PaymentsBefore {
+  const out: PaymentsBefore = { paid: new Set(), failed: new Set() };
+  for (const p of states) {
+    if (!p) continue;
+    for (const x of p.payments) if (!x.placeholder) out.paid.add(x.id);
+    for (const f of p.failures ?? []) out.failed.add(f.messageId);
+  }
+  return out;
+}
+
+/**
+ * A payment that was not there before (one per payment however many events tell of it: the invoice and its
+ * charge are one), and each new failure. A merge brings no new payment: the absorbed profiles' count as before.
+ */
+export function paymentChanges(
+  profileId: string,
+  before: PaymentsBefore,
+  after: ProfileState,
+): ProfileChange[] {
+  const out: ProfileChange[] = [];
+  for (const x of after.payments) {
+    if (x.placeholder || before.paid.has(x.id)) continue;
+    out.push({
+      profileId,
+      kind: 'payment_succeeded',
+      detail: { paymentId: x.id, amount: x.amount, currency: x.currency ?? null },
+      at: x.at,
+      messageId: x.messageId,
+    });
+  }
+  for (const f of after.failures ?? []) {
+    if (before.failed.has(f.messageId)) continue;
+    out.push({
+      profileId,
+      kind: 'payment_failed',
+      detail: { paymentId: f.id, amount: null, currency: null },
+      at: f.at,
+      messageId: f.messageId,
+    });
+  }
+  return out;
+}
+
+/** A new event's own change: a form submitted, or a conversation's first visitor message (chat started). */
+export function eventChange(
+  profileId: string,
+  e: Pick<FoldEvent, 'type' | 'event' | 'ts' | 'messageId' | 'raw'>,
+): ProfileChange | null {
+  if (e.type !== 'track') return null;
+  const props = (e.raw.properties ?? {}) as Record<string, unknown>;
+  if (e.event === EVENTS.form) {
+    const formId = typeof props.formId === 'string' ? props.formId : null;
+    return { profileId, kind: 'form_submitted', detail: { formId }, at: e.ts, messageId: e.messageId };
+  }
+  if (e.event === CHAT_EVENT && props.seq === 1) {
+    const conversationId = typeof props.conversationId === 'string' ? props.conversationId : null;
+    return { profileId, kind: 'chat_started', detail: { conversationId }, at: e.ts, messageId: e.messageId };
+  }
+  return null;
 }

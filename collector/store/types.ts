@@ -1,6 +1,13 @@
 // The storage interface the collector's routes and domain code depend on: types only. The one implementation
 // (store/libsql/) holds all SQL and row mapping; store/open.ts is the one place that picks it.
 import type {
+  AutomationRule,
+  FollowUpTask,
+  RuleFiring,
+  RuleInput,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
   AttributionModel,
   AttributionRow,
   ChatAuthor,
@@ -304,6 +311,119 @@ export interface BillingStore {
   attach(paymentId: string, profileId: string): Promise<{ paymentId: string; profileId: string }>;
 }
 
+// ---- Automations ----
+
+export interface ProcessOptions {
+  /** Whether an SMTP server is configured (else the email action says it is unavailable). */
+  smtp: boolean;
+  /** The dashboard's public URL, for links in emails. */
+  publicUrl?: string;
+  now?: number;
+  /** Changes and due timers per round. */
+  limit?: number;
+  /** How often the at-risk sweep runs. */
+  sweepMs?: number;
+}
+
+export interface ProcessResult {
+  changes: number;
+  fired: number;
+  deliveries: number;
+  /** More waits: run another round at once. */
+  more: boolean;
+}
+
+/** A delivery taken for an attempt (leased, so nobody else takes it meanwhile). */
+export interface DueDelivery {
+  id: string;
+  endpointId: string;
+  url: string;
+  secret: string;
+  payload: string;
+  attempts: number;
+}
+
+export interface DeliveryAttempt {
+  at: number;
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  retryAfterMs: number | null;
+}
+
+export interface DueEmail {
+  id: string;
+  to: string;
+  subject: string;
+  body: string;
+  attempts: number;
+}
+
+export interface OutboxEmail {
+  id: string;
+  to: string;
+  subject: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export interface AutomationStore {
+  rules(siteId: string): Promise<AutomationRule[]>;
+  rule(id: string): Promise<AutomationRule | null>;
+  createRule(siteId: string, input: RuleInput): Promise<AutomationRule>;
+  updateRule(id: string, input: RuleInput): Promise<AutomationRule | null>;
+  deleteRule(id: string): Promise<boolean>;
+  /** The latest firings of a rule, newest first. */
+  firings(ruleId: string, limit?: number): Promise<RuleFiring[]>;
+  tasks(query: {
+    siteId?: string;
+    profileId?: string;
+    status?: 'open' | 'done' | 'all';
+  }): Promise<FollowUpTask[]>;
+  updateTask(
+    id: string,
+    change: { done?: boolean; snoozeHours?: number },
+    userId: string | null,
+  ): Promise<FollowUpTask | null>;
+  tags(profileId: string): Promise<string[]>;
+  endpoints(siteId: string): Promise<WebhookEndpoint[]>;
+  endpoint(id: string): Promise<WebhookEndpoint | null>;
+  createEndpoint(
+    siteId: string,
+    input: { url: string; events: WebhookEventType[]; enabled?: boolean },
+  ): Promise<WebhookEndpoint & { secret: string }>;
+  updateEndpoint(
+    id: string,
+    input: { url?: string; events?: WebhookEventType[]; enabled?: boolean },
+  ): Promise<WebhookEndpoint | null>;
+  deleteEndpoint(id: string): Promise<boolean>;
+  rotateSecret(id: string): Promise<(WebhookEndpoint & { secret: string }) | null>;
+  /** An endpoint's latest deliveries with their attempts, newest first. */
+  deliveries(endpointId: string): Promise<WebhookDelivery[]>;
+  /** Sends a delivery again (same webhook-id) at once. */
+  redeliver(deliveryId: string): Promise<WebhookDelivery | null>;
+  testEvent(endpointId: string): Promise<WebhookDelivery | null>;
+  /** One round: changes after the cursor fire rules and become deliveries, due timers fire, the at-risk sweep. */
+  process(options: ProcessOptions): Promise<ProcessResult>;
+  /** What waits, read cheaply (so the workers write only when there is work). */
+  pending(): Promise<{
+    changes: boolean;
+    nextTimerAt: number | null;
+    sweptAt: number;
+    nextDeliveryAt: number | null;
+    nextEmailAt: number | null;
+  }>;
+  claimDeliveries(now: number, limit: number, leaseMs: number): Promise<DueDelivery[]>;
+  recordAttempt(id: string, result: DeliveryAttempt, schedule: number[]): Promise<void>;
+  claimEmails(now: number, limit: number, leaseMs: number): Promise<DueEmail[]>;
+  /** An email sent (error null) or failed (retried on its schedule). */
+  recordEmail(id: string, error: string | null, at: number): Promise<void>;
+  emails(siteId: string): Promise<OutboxEmail[]>;
+}
+
 // ---- Operations ----
 
 export interface WriterState {
@@ -326,6 +446,7 @@ export interface Store {
   readonly profiles: ProfileStore;
   readonly reports: ReportStore;
   readonly billing: BillingStore;
+  readonly automations: AutomationStore;
   /** The writer's queue and counters (for /ready and benchmarks). */
   writerState(): Promise<WriterState>;
   /** Answers when the database can be read (for /ready). */

@@ -44,7 +44,9 @@ describe('the change log', () => {
       }),
     ]);
     const next = await changes(first[first.length - 1].seq);
+    // The form itself is a change too (automations fire on it), logged before what it caused.
     expect(brief(next)).toEqual([
+      'form_submitted:',
       'stage_left:reach',
       'stage_entered:lead',
       'stage_entered:qualified',
@@ -52,6 +54,7 @@ describe('the change log', () => {
     ]);
     const lead = next.find((c) => c.kind === 'stage_entered' && c.detail.stage === 'lead')!;
     expect(lead).toMatchObject({ messageId: 'demo-form', at: at(2) });
+    expect(next[0]).toMatchObject({ messageId: 'demo-form', at: at(2), detail: { formId: 'demo' } });
     expect(next[0].seq).toBeGreaterThan(first[first.length - 1].seq);
 
     // Nothing changed, nothing logged.

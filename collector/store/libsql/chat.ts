@@ -14,8 +14,9 @@ import {
   type InboxChange,
 } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
-import type { ChatChange, ChatStore, ConversationRef } from '../types.ts';
+import type { AddedChatMessage, ChatChange, ChatStore, ConversationRef, NewChatMessage } from '../types.ts';
 import { type ChatFeed, lastChangeId } from './chat-feed.ts';
+import { leadAnswered, profileOfKey } from './leads.ts';
 import { type VersionWatch, writeChanging } from './versions.ts';
 import type { Exec, WriteFn } from './writer.ts';
 
@@ -109,6 +110,74 @@ async function logChange(
   };
 }
 
+/**
+ * Appends a message to the visitor's conversation (made on the first message) inside the caller's transaction:
+ * the chat store's write, and an automation's chat reply.
+ */
+export async function appendMessage(
+  tx: Exec,
+  siteId: string,
+  anonymousId: string,
+  m: NewChatMessage,
+): Promise<AddedChatMessage & { change: ChatChange | null }> {
+  const now = Date.now();
+  let conv = await findConversation(tx, siteId, anonymousId);
+  if (!conv) {
+    const id = `c_${newId(14)}`;
+    await tx.execute({
+      sql: 'INSERT INTO conversations (id, site_id, anonymous_id, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      args: [id, siteId, anonymousId, m.email ?? null, now, now],
+    });
+    conv = { id, siteId, anonymousId, email: null, lastSeq: 0 };
+  }
+  const previousEmail = conv.email;
+  if (m.clientId) {
+    const dup = await tx.execute({
+      sql: 'SELECT * FROM chat_messages WHERE conversation_id = ? AND client_id = ?',
+      args: [conv.id, m.clientId],
+    });
+    if (dup.rows[0]) {
+      const message = messageFromRow(dup.rows[0]);
+      return {
+        conversation: conv,
+        message,
+        duplicate: true,
+        first: false,
+        previousEmail,
+        change: null,
+      };
+    }
+  }
+  const seq = conv.lastSeq + 1;
+  const message: ChatMessage = {
+    seq,
+    id: `m_${newId(14)}`,
+    author: m.author,
+    text: m.text,
+    at: iso(now),
+  };
+  await tx.execute({
+    sql: 'INSERT INTO chat_messages (conversation_id, seq, id, client_id, author, user_id, text, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    args: [conv.id, seq, message.id, m.clientId ?? null, m.author, m.userId ?? null, m.text, now],
+  });
+  const email = conv.email ?? m.email ?? null;
+  await tx.execute({
+    sql: `UPDATE conversations SET last_seq = ?, updated_at = ?, email = ?,
+            status = CASE WHEN ? = 'visitor' THEN 'open' ELSE status END,
+            agent_read_seq = CASE WHEN ? = 'agent' THEN ? ELSE agent_read_seq END
+          WHERE id = ?`,
+    args: [seq, now, email, m.author, m.author, seq, conv.id],
+  });
+  if (m.author === 'agent') {
+    // An agent's reply answers the lead (speed to lead).
+    const profileId = await profileOfKey(tx, siteId, `a:${anonymousId}`);
+    if (profileId) await leadAnswered(tx, profileId, now);
+  }
+  const change = await logChange(tx, conv, 'message');
+  const conversation = { ...conv, email, lastSeq: seq };
+  return { conversation, message, duplicate: false, first: seq === 1, previousEmail, change };
+}
+
 export function createChatStore(
   client: Client,
   write: <T>(fn: WriteFn<T>) => Promise<T>,
@@ -157,59 +226,7 @@ export function createChatStore(
     findConversation: (siteId, anonymousId) => findConversation(client, siteId, anonymousId),
 
     async addMessage(siteId, anonymousId, m) {
-      const out = await write(async (tx) => {
-        const now = Date.now();
-        let conv = await findConversation(tx, siteId, anonymousId);
-        if (!conv) {
-          const id = `c_${newId(14)}`;
-          await tx.execute({
-            sql: 'INSERT INTO conversations (id, site_id, anonymous_id, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-            args: [id, siteId, anonymousId, m.email ?? null, now, now],
-          });
-          conv = { id, siteId, anonymousId, email: null, lastSeq: 0 };
-        }
-        const previousEmail = conv.email;
-        if (m.clientId) {
-          const dup = await tx.execute({
-            sql: 'SELECT * FROM chat_messages WHERE conversation_id = ? AND client_id = ?',
-            args: [conv.id, m.clientId],
-          });
-          if (dup.rows[0]) {
-            const message = messageFromRow(dup.rows[0]);
-            return {
-              conversation: conv,
-              message,
-              duplicate: true,
-              first: false,
-              previousEmail,
-              change: null,
-            };
-          }
-        }
-        const seq = conv.lastSeq + 1;
-        const message: ChatMessage = {
-          seq,
-          id: `m_${newId(14)}`,
-          author: m.author,
-          text: m.text,
-          at: iso(now),
-        };
-        await tx.execute({
-          sql: 'INSERT INTO chat_messages (conversation_id, seq, id, client_id, author, user_id, text, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          args: [conv.id, seq, message.id, m.clientId ?? null, m.author, m.userId ?? null, m.text, now],
-        });
-        const email = conv.email ?? m.email ?? null;
-        await tx.execute({
-          sql: `UPDATE conversations SET last_seq = ?, updated_at = ?, email = ?,
-                  status = CASE WHEN ? = 'visitor' THEN 'open' ELSE status END,
-                  agent_read_seq = CASE WHEN ? = 'agent' THEN ? ELSE agent_read_seq END
-                WHERE id = ?`,
-          args: [seq, now, email, m.author, m.author, seq, conv.id],
-        });
-        const change = await logChange(tx, conv, 'message');
-        const conversation = { ...conv, email, lastSeq: seq };
-        return { conversation, message, duplicate: false, first: seq === 1, previousEmail, change };
-      });
+      const out = await write((tx) => appendMessage(tx, siteId, anonymousId, m));
       const { change, ...added } = out;
       if (change) feed.committed(change);
       return added;

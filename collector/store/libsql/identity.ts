@@ -157,37 +157,55 @@ export async function setStage(
   if (!STAGES.includes(stage)) throw new Refused('invalid', 'invalid_body', 'stage: unknown stage', 'stage');
   await mustProfile(db, profileId, 'id');
   const now = Date.now();
-  return write(async (tx) => {
-    // Read again inside the transaction: the state folded below is the one the write replaces.
-    const row = await mustProfile(tx, profileId, 'id');
-    await tx.execute({
-      sql: `INSERT INTO stage_overrides (profile_id, site_id, stage, reason, at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (profile_id) DO UPDATE SET stage = excluded.stage, reason = excluded.reason, at = excluded.at`,
-      args: [String(row.id), String(row.site_id), stage, reason, now],
-    });
-    const state = JSON.parse(String(row.state)) as ProfileState;
-    const id = String(row.id);
-    const credits = (await referralCredits(tx, String(row.site_id), [id])).get(id) ?? [];
-    const settings = await siteSettings(tx, String(row.site_id));
-    const { stage: next, history } = lifecycle(
-      state,
-      { stage, reason, at: now },
-      referralEvidence(id, credits, settings.referralDailyLimit),
-    );
-    await writeStage(tx, id, next, history);
-    const score = Number(row.score);
-    const changes = profileChanges(
-      id,
-      { stage: String(row.stage) as Stage, score },
-      { stage: next, score },
-      history,
-      settings.score.threshold,
-      { at: state.lastKey[0], messageId: state.lastKey[1] },
-      now,
-    );
-    await appendChanges(tx, String(row.site_id), changes, now);
-    return next;
+  return write((tx) => setStageIn(tx, profileId, stage, reason, now));
+}
+
+/**
+ * A manual stage inside the caller's transaction (a marketer's, or an automation's, whose changes carry `by`
+ * so that they fire no rule); returns the stage now held.
+ */
+export async function setStageIn(
+  tx: Exec,
+  profileId: string,
+  stage: Stage,
+  reason: string,
+  now: number,
+  by?: Record<string, string>,
+): Promise<Stage> {
+  // Read again inside the transaction: the state folded below is the one the write replaces.
+  const row = await mustProfile(tx, profileId, 'id');
+  await tx.execute({
+    sql: `INSERT INTO stage_overrides (profile_id, site_id, stage, reason, at) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (profile_id) DO UPDATE SET stage = excluded.stage, reason = excluded.reason, at = excluded.at`,
+    args: [String(row.id), String(row.site_id), stage, reason, now],
   });
+  const state = JSON.parse(String(row.state)) as ProfileState;
+  const id = String(row.id);
+  const credits = (await referralCredits(tx, String(row.site_id), [id])).get(id) ?? [];
+  const settings = await siteSettings(tx, String(row.site_id));
+  const { stage: next, history } = lifecycle(
+    state,
+    { stage, reason, at: now },
+    referralEvidence(id, credits, settings.referralDailyLimit),
+  );
+  await writeStage(tx, id, next, history);
+  const score = Number(row.score);
+  const changes = profileChanges(
+    id,
+    { stage: String(row.stage) as Stage, score },
+    { stage: next, score },
+    history,
+    settings.score.threshold,
+    { at: state.lastKey[0], messageId: state.lastKey[1] },
+    now,
+  );
+  await appendChanges(
+    tx,
+    String(row.site_id),
+    by ? changes.map((c) => ({ ...c, detail: { ...c.detail, ...by } })) : changes,
+    now,
+  );
+  return next;
 }
 
 /**

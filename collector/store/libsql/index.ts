@@ -3,6 +3,7 @@ import type { Db as Client } from './client.ts';
 import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { Store, WriteOutcome } from '../types.ts';
 import { createAccountStore } from './accounts.ts';
+import { createAutomationStore } from './automations.ts';
 import { attribution } from './attribution.ts';
 import { createBillingStore } from './billing.ts';
 import { createChatStore } from './chat.ts';
@@ -57,6 +58,7 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     onChange: (name, listener) => versions.on(name, listener),
     sites,
     accounts: createAccountStore(client, write),
+    automations: createAutomationStore(client, write),
     forms: createFormStore(client, write, versions),
     chat: createChatStore(client, write, versions, feed),
     events: { submit: (siteId, events) => writer.submit(siteId, events) },

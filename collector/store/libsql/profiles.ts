@@ -54,7 +54,7 @@ function summariseTouch(t: Touch & { channel?: string; ruleId?: string }): Touch
   };
 }
 
-function touchSummary(json: unknown): TouchSummary | null {
+export function touchSummary(json: unknown): TouchSummary | null {
   if (!json) return null;
   return summariseTouch(JSON.parse(String(json)) as Touch);
 }

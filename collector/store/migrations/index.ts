@@ -21,6 +21,7 @@ import m019 from './019-profile-changes.ts';
 import m020 from './020-refold-queue.ts';
 import m021 from './021-referral-claims.ts';
 import m022 from './022-browser-act-summary.ts';
+import m023 from './023-automations.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m020,
   m021,
   m022,
+  m023,
 ];
 
 /**

@@ -1,6 +1,14 @@
 // The profile step: folds new events onto stored states (or refolds, here or in the refolder) and writes the rows.
 import type { Stage } from '../../../../wire.ts';
-import { type ProfileChange, profileChanges, type Written } from '../../../identity/changes.ts';
+import {
+  eventChange,
+  paymentChanges,
+  type PaymentsBefore,
+  paymentsBefore,
+  type ProfileChange,
+  profileChanges,
+  type Written,
+} from '../../../identity/changes.ts';
 import { eventTouches } from '../../../identity/channels.ts';
 import { attributionColumns } from '../../../identity/payments.ts';
 import {
@@ -12,6 +20,7 @@ import {
   lifecycle,
   type ProfileState,
   type StageOverride,
+  STATUS_DAYS,
   stageTimes,
 } from '../../../identity/profile.ts';
 import type { IdentitySettings } from '../../../identity/rules.ts';
@@ -65,7 +74,10 @@ export async function settleProfiles(
   // Events each profile held (for deciding whether a refold fits in this commit), and those being recomputed.
   const size = new Map<string, number>();
   const recomputing = new Set<string>();
+  // Each profile's payments before this commit (its own and those of profiles retired into it).
+  const oldStates = new Map<string, ProfileState>();
   const wasRow = (r: Record<string, unknown>) => {
+    if (r.state) oldStates.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
     size.set(String(r.id), Number(r.event_count ?? 0));
     if (r.merged_into === null || r.merged_into === undefined) {
       before.set(String(r.id), { stage: String(r.stage) as Stage, score: Number(r.score) });
@@ -84,13 +96,16 @@ export async function settleProfiles(
       wasRow(r);
       if (r.state) states.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
     }
+    // The state folded below is the parsed copy; the payments before are read from a copy of their own.
+    for (const [id, p] of states)
+      oldStates.set(id, { ...p, payments: [...p.payments], failures: [...(p.failures ?? [])] });
   }
   const rebuilt = [...new Set([...replayed.refold.keys(), ...replayed.retired.keys()])];
   if (rebuilt.length) {
     const rows = await selectIn(
       tx,
       (m) =>
-        `SELECT id, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
+        `SELECT id, stage, score, merged_into, event_count, recomputing, state FROM profiles WHERE id IN (${m})`,
       [],
       rebuilt,
     );
@@ -185,11 +200,27 @@ export async function settleProfiles(
     for (const [pid, list] of evs) states.set(pid, derive(list, keysOf.get(pid)!, settings));
   }
 
+  // What the new events did besides the profile's fields: forms, chats started, payments made or failed.
+  const changes = [...replayed.changes];
+  const liveId = (pid: string) => {
+    for (let i = 0; i < 20 && replayed.retired.has(pid); i++) pid = replayed.retired.get(pid)!;
+    return pid;
+  };
+  for (const e of fresh) {
+    const c = eventChange(liveId(nodes.get(e.identity.owner)!.profileId!), e);
+    if (c) changes.push(c);
+  }
+  for (const [pid, p] of states) {
+    const olds = [oldStates.get(pid)];
+    for (const [old, into] of replayed.retired) if (into === pid) olds.push(oldStates.get(old));
+    const was: PaymentsBefore = paymentsBefore(olds);
+    changes.push(...paymentChanges(pid, was, p));
+  }
   await writeProfiles(tx, siteId, settings, states, {
     refolded: new Set(keysOf.keys()),
     retired: replayed.retired,
     before,
-    changes: replayed.changes,
+    changes,
     now,
   });
 }
@@ -286,15 +317,21 @@ export async function writeProfiles(
         times.qualifiedAt,
         times.retainedAt,
         times.loyalAt,
+        // At risk now (not seen for 30 days, or a payment overdue)? The sweep marks a profile that becomes so;
+        // a profile written while it is not clears the mark, so becoming at risk again is a change again.
+        p.lastSeen <= now - STATUS_DAYS.atRisk * 86_400_000 ||
+          (a.paymentOverdueAt !== null && a.paymentOverdueAt < now)
+          ? now
+          : null,
       );
     }
     await tx.execute({
       sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
               first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
               lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at,
-              qualified_at, retained_at, loyal_at, merged_into)
+              qualified_at, retained_at, loyal_at, at_risk_at, merged_into)
             VALUES ${Array(part.length)
-              .fill(`(${qs(30)}, NULL)`)
+              .fill(`(${qs(31)}, NULL)`)
               .join(', ')}
             ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
               phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
@@ -306,7 +343,8 @@ export async function writeProfiles(
               last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
               last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
               qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
-              merged_into = NULL, recomputing = 0`,
+              merged_into = NULL, recomputing = 0,
+              at_risk_at = CASE WHEN excluded.at_risk_at IS NULL THEN NULL ELSE profiles.at_risk_at END`,
       args,
     });
   }
