@@ -528,8 +528,8 @@ export function createAutomationStore(client: Client, write: Write): AutomationS
           throw new Refused(
             'invalid',
             'invalid_body',
-            `actions[${i}].endpointId: no such webhook endpoint on this site`,
-            `actions[${i}].endpointId`,
+            `actions.${i}.endpointId: no such webhook endpoint on this site`,
+            `actions.${i}.endpointId`,
           );
       }
       if (a.kind === 'assign' && a.userId) {
@@ -538,8 +538,8 @@ export function createAutomationStore(client: Client, write: Write): AutomationS
           throw new Refused(
             'invalid',
             'invalid_body',
-            `actions[${i}].userId: no such user`,
-            `actions[${i}].userId`,
+            `actions.${i}.userId: no such user`,
+            `actions.${i}.userId`,
           );
       }
     }

@@ -8,6 +8,7 @@ import {
   type OverviewDay,
   type OverviewReply,
   STAGES,
+  type SpeedToLead,
   type Stage,
   type StageInterval,
 } from '../../../wire.ts';
@@ -196,5 +197,58 @@ export async function overview(
     funnel,
     intervals,
     days,
+    speedToLead: await speedToLead(db, siteIds, start, end),
+  };
+}
+
+const FIVE_MINUTES = 5 * 60_000;
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
+}
+
+function summarise(rows: { started: number; auto: number | null; human: number | null }[]): SpeedToLead {
+  const human = rows.filter((r) => r.human !== null).map((r) => r.human! - r.started);
+  const auto = rows.filter((r) => r.auto !== null).map((r) => r.auto! - r.started);
+  return {
+    leads: rows.length,
+    answered: human.length,
+    unanswered: rows.length - human.length,
+    medianMs: median(human),
+    within5Min: rows.length ? human.filter((ms) => ms <= FIVE_MINUTES).length / rows.length : null,
+    medianAutoMs: median(auto),
+  };
+}
+
+/**
+ * Speed to lead for the leads whose clock started in the range (a form submitted or a first chat message):
+ * time to the first human answer and to the first automation action, overall and by first-touch channel.
+ */
+async function speedToLead(db: Db, siteIds: string[], start: number, end: number) {
+  const rows: { channel: string; started: number; auto: number | null; human: number | null }[] = [];
+  for (const siteId of siteIds) {
+    const rs = await db.execute({
+      sql: `SELECT channel, started_at, first_auto_at, first_human_at FROM lead_responses
+            WHERE site_id = ? AND started_at >= ? AND started_at < ?`,
+      args: [siteId, start, end],
+    });
+    for (const r of rs.rows)
+      rows.push({
+        channel: String(r.channel),
+        started: Number(r.started_at),
+        auto: r.first_auto_at == null ? null : Number(r.first_auto_at),
+        human: r.first_human_at == null ? null : Number(r.first_human_at),
+      });
+  }
+  const channels = [...new Set(rows.map((r) => r.channel))].sort();
+  return {
+    ...summarise(rows),
+    byChannel: channels.map((channel) => ({
+      channel,
+      ...summarise(rows.filter((r) => r.channel === channel)),
+    })),
   };
 }

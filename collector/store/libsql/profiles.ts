@@ -90,6 +90,7 @@ function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
     status: withPaymentRisk(statusAt(Number(r.last_seen), Date.now()), r.payment_overdue_at),
     channel: (r.channel as string | null) ?? null,
     leadScore: Number(r.score ?? 0),
+    ownerId: (r.owner_id as string | null) ?? null,
   };
 }
 
@@ -429,7 +430,26 @@ export async function getProfile(
   const extra = await profileExtras(db, summary.siteId, summary.id, keys, row);
   const page = await timelinePage(db, summary.siteId, keys, null, timelineLimit);
   const recomputing = Number(row.recomputing) === 1;
-  return { profile: { ...summary, identifiers, ...extra, ...(recomputing ? { recomputing } : {}) }, ...page };
+  const owner = await ownerAndTags(db, summary.id, summary.ownerId ?? null);
+  return {
+    profile: { ...summary, identifiers, ...extra, ...owner, ...(recomputing ? { recomputing } : {}) },
+    ...page,
+  };
+}
+
+/** The profile's owner (a user) and the tags automations gave it. */
+async function ownerAndTags(db: Db, id: string, ownerId: string | null) {
+  const tags = await db.execute({
+    sql: 'SELECT tag FROM profile_tags WHERE profile_id = ? ORDER BY created_at, tag',
+    args: [id],
+  });
+  const owner = ownerId
+    ? (await db.execute({ sql: 'SELECT email FROM users WHERE id = ?', args: [ownerId] })).rows[0]
+    : undefined;
+  return {
+    ownerEmail: owner ? String(owner.email) : null,
+    tags: tags.rows.map((r) => String(r.tag)),
+  };
 }
 
 /** Links touching the profile's identifiers, warnings, merges, touches and the stage history. */
