@@ -207,6 +207,9 @@ describe('automation rules', () => {
       return m.some((x) => x.text.startsWith('Thanks! Someone from sales')) && m;
     });
     expect(greeted.find((x) => x.text.startsWith('Thanks! Someone'))!.author).toBe('auto');
+    await until('the second is greeted too', async () =>
+      (await thread(conv2)).some((x) => x.author === 'auto' && x.text.startsWith('Thanks! Someone')),
+    );
     // An agent answers the first; the second waits.
     const reply = await c.api(`/api/inbox/${conv1}/messages`, {
       method: 'POST',
