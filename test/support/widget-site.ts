@@ -19,13 +19,14 @@ export const strictCsp = (collectorUrl: string) =>
 export async function startWidgetSite(
   pages: (collectorUrl: string, siteKey: string) => Record<string, string>,
   before?: (c: TestCollector) => Promise<void>,
+  env?: Record<string, string>,
 ): Promise<WidgetSite> {
   // the hosts' origins must be known before the site is made: reserve two ports first
   const reserve = [await serveHostPages({}), await serveHostPages({})];
   const ports = reserve.map((h) => Number(new URL(h.url).port));
   const origins = reserve.map((h) => h.url);
   await Promise.all(reserve.map((h) => h.close()));
-  const collector = await startCollector({ origins });
+  const collector = await startCollector({ origins, env });
   await before?.(collector);
   const html = pages(collector.url, collector.site.siteKey);
   const host = await serveHostPages(html, ports[0]);
