@@ -393,7 +393,7 @@ async function sweepAtRisk(tx: Exec, now: number): Promise<number> {
  */
 async function processRound(tx: Exec, options: ProcessOptions): Promise<ProcessResult> {
   const now = options.now ?? Date.now();
-  const limit = options.limit ?? 200;
+  const limit = options.limit ?? 1000;
   const ctx: Context = { now, smtp: options.smtp, publicUrl: options.publicUrl ?? '' };
   const cursor = await state(tx, 'cursor');
   const rs = await tx.execute({
