@@ -1,5 +1,7 @@
 // Builds the Hono app from its parts; the only place that knows every route.
 import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from './admin/routes.ts';
 import { automationRoutes } from './automations/routes.ts';
 import { allowPrivate } from './automations/webhooks.ts';
@@ -69,6 +71,17 @@ export function createApp(deps: AppDeps): Hono {
   app.use('/api/login', limitBody(LIMITS.loginBytes));
   app.use('/api/setup', limitBody(LIMITS.loginBytes));
   app.use('/api/*', limitBody(LIMITS.adminBytes));
+  // Hardening headers on every admin answer (nosniff, frame denial, no referrer, a restrictive CSP…).
+  app.use('/api/*', secureHeaders());
+  // Browsers send Origin on cross-site posts; a form or text/plain post from another site is refused here,
+  // before any /api route. Only a cookie is sent by the browser on its own: a request carrying an API token
+  // in Authorization was made by a program that holds it, so it is not a cross-site forgery, whatever its
+  // Content-Type (a DELETE usually has none).
+  const forgery = csrf();
+  app.use('/api/*', async (c, next) => {
+    if (/^Bearer\s/i.test(c.req.header('authorization') ?? '')) return next();
+    return forgery(c, next);
+  });
   app.route('/v1/stripe', stripeRoutes(store));
   app.route('/v1/forms', formPublicRoutes(store));
   app.route('/v1', chatPublicRoutes({ store, hub, timing }));

@@ -1,10 +1,28 @@
 // Admin authentication: the session cookie set at login, or a Bearer API token, on every /api route.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { ApiError } from '../http/errors.ts';
 import type { Store, User } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'tp_session';
+/** Over HTTPS the cookie is `__Host-` prefixed: Secure, path /, no Domain, so no subdomain can set or shadow it. */
+export const SECURE_SESSION_COOKIE = '__Host-tp_session';
+
+/**
+ * Whether the request came over HTTPS: its own URL, or — behind a proxy the operator trusts
+ * (TOUCHPOINT_TRUST_PROXY=1) — the proxy's `X-Forwarded-Proto`.
+ */
+export function overHttps(c: Context, trustProxy = process.env.TOUCHPOINT_TRUST_PROXY === '1'): boolean {
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  if (!trustProxy) return false;
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  return proto === 'https';
+}
+
+/** The session token from whichever cookie the request carries. */
+export function sessionToken(c: Context): string | undefined {
+  return getCookie(c, SECURE_SESSION_COOKIE) ?? getCookie(c, SESSION_COOKIE);
+}
 
 export type AuthVars = { Variables: { user: User | null; via: 'session' | 'token' } };
 
@@ -19,7 +37,7 @@ export function requireAdmin(store: Pick<Store, 'accounts'>): MiddlewareHandler<
       c.set('via', 'token');
       return next();
     }
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = sessionToken(c);
     const user = token ? await store.accounts.userForSession(token) : null;
     if (!user) throw new ApiError(401, 'unauthenticated', 'log in or send Authorization: Bearer TOKEN');
     // Cookie-authenticated writes must be JSON: a cross-site form or text/plain post cannot set that type

@@ -3,7 +3,6 @@ import { midnight, nextDay, reportZone } from '../reports/zone.ts';
 import { jsonBody } from '../http/body.ts';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { csrf } from 'hono/csrf';
 import * as v from 'valibot';
 import {
   isStorable,
@@ -20,7 +19,14 @@ import {
 import { ApiError } from '../http/errors.ts';
 import { SESSION_DAYS } from '../store/libsql/accounts.ts';
 import type { Store } from '../store/types.ts';
-import { type AuthVars, requireAdmin, SESSION_COOKIE } from './auth.ts';
+import {
+  type AuthVars,
+  overHttps,
+  requireAdmin,
+  SECURE_SESSION_COOKIE,
+  SESSION_COOKIE,
+  sessionToken,
+} from './auth.ts';
 import { settingsRoutes } from './settings-routes.ts';
 
 const reasonField = v.pipe(
@@ -90,22 +96,14 @@ const SetupSchema = v.object({
 export function adminRoutes(store: Store): Hono<AuthVars> {
   const { accounts, profiles: profileStore } = store;
   const app = new Hono<AuthVars>();
-  // Browsers send Origin on cross-site posts; a form or text/plain post from another site is refused here.
-  // Only a cookie is sent by the browser on its own: a request carrying an API token in Authorization was
-  // made by a program that holds it, so it is not a cross-site forgery, whatever its Content-Type (a DELETE
-  // usually has none).
-  const forgery = csrf();
-  app.use('*', async (c, next) => {
-    if (/^Bearer\s/i.test(c.req.header('authorization') ?? '')) return next();
-    return forgery(c, next);
-  });
 
   async function startSession(c: Context, userId: string) {
     const token = await accounts.createSession(userId);
-    setCookie(c, SESSION_COOKIE, token, {
+    const https = overHttps(c);
+    setCookie(c, https ? SECURE_SESSION_COOKIE : SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'Lax',
-      secure: new URL(c.req.url).protocol === 'https:',
+      secure: https,
       path: '/',
       maxAge: SESSION_DAYS * 86400,
     });
@@ -138,9 +136,11 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
   });
 
   app.post('/logout', async function logout(c) {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = sessionToken(c);
     if (token) await accounts.deleteSession(token);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    if (getCookie(c, SECURE_SESSION_COOKIE))
+      deleteCookie(c, SECURE_SESSION_COOKIE, { path: '/', secure: true });
     return c.body(null, 204);
   });
 
