@@ -902,6 +902,8 @@ export interface SiteCreatedReply {
 export interface UserSummary {
   id: string;
   email: string;
+  /** An admin manages users, keys, sites, webhooks and privacy; a member works with profiles and the inbox. */
+  role: 'admin' | 'member';
   createdAt: string;
 }
 

@@ -26,6 +26,16 @@ export function sessionToken(c: Context): string | undefined {
 
 export type AuthVars = { Variables: { user: User | null; via: 'session' | 'token' } };
 
+/**
+ * Admin-only (after requireAdmin): users, keys, sites, webhooks and privacy. An API token acts as an admin (only
+ * an admin can make one); a member's session gets 403.
+ */
+export const adminOnly: MiddlewareHandler<AuthVars> = async function adminOnly(c, next) {
+  if (c.get('via') !== 'token' && c.get('user')?.role !== 'admin')
+    throw new ApiError(403, 'admin_only', 'only an admin can do this; ask an admin of this Touchpoint');
+  return next();
+};
+
 export function requireAdmin(store: Pick<Store, 'accounts'>): MiddlewareHandler<AuthVars> {
   return async function requireAdmin(c, next) {
     const authorization = c.req.header('authorization');

@@ -24,7 +24,7 @@ import {
 import type { Site, Store, TokenRow } from '../store/types.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone, siteTimeZone } from '../reports/zone.ts';
 import { normaliseOrigin } from './origins.ts';
-import type { AuthVars } from './auth.ts';
+import { adminOnly, type AuthVars } from './auth.ts';
 
 const DEFAULT_SHARED_LIMIT = 3;
 
@@ -155,7 +155,11 @@ const UserSchema = v.object({
     v.minLength(10, 'password must have at least 10 characters'),
     v.maxLength(1024, 'password is at most 1024 characters'),
   ),
+  /** A new user is a member unless made an admin. */
+  role: v.optional(v.picklist(['admin', 'member'], 'role must be admin or member'), 'member'),
 });
+
+const RoleSchema = v.object({ role: v.picklist(['admin', 'member'], 'role must be admin or member') });
 const TokenSchema = v.object({
   name: v.pipe(
     v.string('name is required'),
@@ -222,7 +226,7 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
 
   // ---- Sites ----
 
-  app.post('/sites', async function addSite(c) {
+  app.post('/sites', adminOnly, async function addSite(c) {
     const body = await jsonBody(c.req, CreateSiteSchema);
     const { site, secretKey } = await store.sites.create(body.name, body.origins);
     const reply: SiteCreatedReply = {
@@ -233,7 +237,7 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     return c.json(reply, 201);
   });
 
-  app.patch('/sites/:id', async function changeSite(c) {
+  app.patch('/sites/:id', adminOnly, async function changeSite(c) {
     const body = await jsonBody(c.req, PatchSiteSchema);
     const id = c.req.param('id');
     if (!(await store.sites.update(id, body)))
@@ -246,7 +250,7 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     c.json(ruleSettings(await siteOr404(store, c.req.param('id')))),
   );
 
-  app.put('/sites/:id/settings', async function saveSettings(c) {
+  app.put('/sites/:id/settings', adminOnly, async function saveSettings(c) {
     const site = await siteOr404(store, c.req.param('id'));
     const body = await jsonBody(c.req, SettingsSchema);
     // Other keys of the JSON (role mailboxes, own domains, the shared window) are kept as they are.
@@ -281,27 +285,30 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     const list: UserSummary[] = (await store.accounts.listUsers()).map((u) => ({
       id: u.id,
       email: u.email,
+      role: u.role,
       createdAt: iso(u.createdAt),
     }));
     return c.json({ users: list });
   });
 
-  app.post('/users', async function addUser(c) {
+  app.post('/users', adminOnly, async function addUser(c) {
     const body = await jsonBody(c.req, UserSchema);
     if (await store.accounts.findUserByEmail(body.email)) {
       throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
     }
-    const user = await store.accounts.createUser(body.email, body.password).catch((err: unknown) => {
-      if (String(err).includes('UNIQUE')) {
-        throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
-      }
-      throw err;
-    });
+    const user = await store.accounts
+      .createUser(body.email, body.password, body.role)
+      .catch((err: unknown) => {
+        if (String(err).includes('UNIQUE')) {
+          throw new ApiError(409, 'email_taken', 'a user with this email already exists', 'email');
+        }
+        throw err;
+      });
     const reply: UserSummary = { ...user, createdAt: iso(Date.now()) };
     return c.json({ user: reply }, 201);
   });
 
-  app.delete('/users/:id', async function removeUser(c) {
+  app.delete('/users/:id', adminOnly, async function removeUser(c) {
     const id = c.req.param('id');
     if (c.get('user')?.id === id) {
       throw new ApiError(409, 'cannot_remove_self', 'you cannot remove yourself; ask another user', 'id');
@@ -309,9 +316,30 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     const result = await store.accounts.deleteUser(id);
     if (result === 'missing') throw new ApiError(404, 'not_found', 'no user with this id', 'id');
     if (result === 'last') {
-      throw new ApiError(409, 'last_user', 'the last user cannot be removed: nobody could sign in', 'id');
+      throw new ApiError(
+        409,
+        'last_user',
+        'the last user, or the last admin, cannot be removed: nobody could manage users',
+        'id',
+      );
     }
     return c.json({ deleted: true });
+  });
+
+  app.patch('/users/:id', adminOnly, async function changeRole(c) {
+    const { role } = await jsonBody(c.req, RoleSchema);
+    const result = await store.accounts.setRole(c.req.param('id'), role);
+    if (result === 'missing') throw new ApiError(404, 'not_found', 'no user with this id', 'id');
+    if (result === 'last')
+      throw new ApiError(409, 'last_admin', 'the last admin cannot become a member', 'role');
+    const user = (await store.accounts.listUsers()).find((u) => u.id === c.req.param('id'))!;
+    const reply: UserSummary = {
+      id: user.id,
+      email: user.email,
+      role: user.role,
+      createdAt: iso(user.createdAt),
+    };
+    return c.json({ user: reply });
   });
 
   // ---- API tokens ----
@@ -323,9 +351,11 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     lastUsedAt: t.lastUsedAt === null ? null : iso(t.lastUsedAt),
   });
 
-  app.get('/tokens', async (c) => c.json({ tokens: (await store.accounts.listTokens()).map(tokenSummary) }));
+  app.get('/tokens', adminOnly, async (c) =>
+    c.json({ tokens: (await store.accounts.listTokens()).map(tokenSummary) }),
+  );
 
-  app.post('/tokens', async function addToken(c) {
+  app.post('/tokens', adminOnly, async function addToken(c) {
     const { name } = await jsonBody(c.req, TokenSchema);
     const { id, token } = await store.accounts.createToken(name);
     const created = (await store.accounts.listTokens()).find((t) => t.id === id)!;
@@ -333,7 +363,7 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     return c.json(reply, 201);
   });
 
-  app.delete('/tokens/:id', async function revokeToken(c) {
+  app.delete('/tokens/:id', adminOnly, async function revokeToken(c) {
     if (!(await store.accounts.deleteToken(c.req.param('id')))) {
       throw new ApiError(404, 'not_found', 'no API token with this id', 'id');
     }

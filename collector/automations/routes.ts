@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { RuleInputSchema, TaskUpdateSchema, WebhookEndpointInputSchema } from '../../wire.ts';
-import { type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
 import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { describeIssues } from '../ingest/routes.ts';
@@ -40,9 +40,9 @@ export function automationRoutes({ store, smtp, allowPrivate }: AutomationDeps):
   const { automations } = store;
   const app = new Hono<AuthVars>();
   app.use('/sites/:siteId/rules', requireAdmin(store));
-  app.use('/sites/:siteId/webhooks', requireAdmin(store));
+  app.use('/sites/:siteId/webhooks', requireAdmin(store), adminOnly);
   app.use('/rules/*', requireAdmin(store));
-  app.use('/webhooks/*', requireAdmin(store));
+  app.use('/webhooks/*', requireAdmin(store), adminOnly);
   app.use('/tasks', requireAdmin(store));
   app.use('/tasks/*', requireAdmin(store));
   app.use('/automations', requireAdmin(store));

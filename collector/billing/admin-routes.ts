@@ -11,7 +11,7 @@ import {
   type StripeSettingsReply,
   type UnmatchedPaymentsReply,
 } from '../../wire.ts';
-import { type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
 import { jsonBody } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/types.ts';
@@ -35,6 +35,7 @@ function authed(store: Store): Hono<AuthVars> {
 /** Mounted at /api/sites/:siteId/stripe. */
 export function stripeSettingsRoutes(store: Store): Hono<AuthVars> {
   const app = authed(store);
+  app.use('*', adminOnly);
   const reply = (siteKey: string, secret: string | null): StripeSettingsReply => ({
     configured: !!secret,
     secretHint: maskSecret(secret),

@@ -12,7 +12,7 @@ import {
   isStorable,
   type WidgetSettings,
 } from '../../wire.ts';
-import { type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
 import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
@@ -160,7 +160,7 @@ export function chatSettingsRoutes(store: Store): Hono<AuthVars> {
     return next();
   });
   app.get('/', async (c) => c.json({ chat: await store.chat.settings(c.req.param('siteId')!) }));
-  app.put('/', async (c) => {
+  app.put('/', adminOnly, async (c) => {
     const chat = parse(ChatSettingsSchema, await readJson(c.req), 'invalid_settings');
     await store.chat.setSettings(c.req.param('siteId')!, chat);
     return c.json({ chat });

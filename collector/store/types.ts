@@ -55,9 +55,13 @@ export interface SiteAccess {
   secret: boolean;
 }
 
+export type Role = 'admin' | 'member';
+
 export interface User {
   id: string;
   email: string;
+  /** An admin manages users, keys, sites, webhooks and privacy; a member works with profiles and the inbox. */
+  role: Role;
 }
 
 export interface TokenRow {
@@ -84,12 +88,14 @@ export interface SiteStore {
 
 export interface AccountStore {
   countUsers(): Promise<number>;
-  createUser(email: string, password: string): Promise<User>;
+  createUser(email: string, password: string, role?: Role): Promise<User>;
+  /** Changes a user's role; 'last' when that would leave no admin. */
+  setRole(id: string, role: Role): Promise<'changed' | 'missing' | 'last'>;
   checkLogin(email: string, password: string): Promise<User | null>;
   listUsers(): Promise<(User & { createdAt: number })[]>;
   findUserByEmail(email: string): Promise<User | null>;
   userExists(id: string): Promise<boolean>;
-  /** Removes a user and their sessions unless they are the last one. */
+  /** Removes a user and their sessions unless they are the last one, or the last admin. */
   deleteUser(id: string): Promise<'removed' | 'missing' | 'last'>;
   createSession(userId: string): Promise<string>;
   userForSession(token: string): Promise<User | null>;

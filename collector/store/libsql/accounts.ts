@@ -1,7 +1,7 @@
 // All SQL for users, login sessions, API tokens and setup links, and the row ↔ object mapping.
 import type { Db as Client } from './client.ts';
 import { hashPassword, newId, newSecret, sha256, verifyPassword } from '../../admin/secrets.ts';
-import type { AccountStore, User } from '../types.ts';
+import type { AccountStore, Role, User } from '../types.ts';
 import type { WriteFn } from './writer.ts';
 
 export const SESSION_DAYS = 30;
@@ -9,26 +9,43 @@ export const SESSION_DAYS = 30;
 const TOKEN_TOUCH_MS = 60_000;
 
 export function createAccountStore(client: Client, write: <T>(fn: WriteFn<T>) => Promise<T>): AccountStore {
-  const userFrom = (row: Record<string, unknown>): User => ({ id: String(row.id), email: String(row.email) });
+  const userFrom = (row: Record<string, unknown>): User => ({
+    id: String(row.id),
+    email: String(row.email),
+    role: row.role === 'member' ? 'member' : 'admin',
+  });
   return {
     async countUsers() {
       const rs = await client.execute('SELECT COUNT(*) AS n FROM users');
       return Number(rs.rows[0].n);
     },
-    async createUser(email, password) {
-      const user = { id: newId(), email: email.trim().toLowerCase() };
+    async createUser(email, password, role: Role = 'admin') {
+      const user: User = { id: newId(), email: email.trim().toLowerCase(), role };
       const hash = await hashPassword(password);
       await write((tx) =>
         tx.execute({
-          sql: 'INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)',
-          args: [user.id, user.email, hash, Date.now()],
+          sql: 'INSERT INTO users (id, email, password_hash, created_at, role) VALUES (?, ?, ?, ?, ?)',
+          args: [user.id, user.email, hash, Date.now(), role],
         }),
       );
       return user;
     },
+    setRole(id, role) {
+      return write(async (tx) => {
+        const rs = await tx.execute({
+          sql: `UPDATE users SET role = ? WHERE id = ?
+                  AND (? = 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin' AND id <> ?) > 0)
+                RETURNING id`,
+          args: [role, id, role, id],
+        });
+        if (rs.rows.length) return 'changed' as const;
+        const exists = await tx.execute({ sql: 'SELECT 1 FROM users WHERE id = ?', args: [id] });
+        return exists.rows.length ? ('last' as const) : ('missing' as const);
+      });
+    },
     async checkLogin(email, password) {
       const rs = await client.execute({
-        sql: 'SELECT id, email, password_hash FROM users WHERE email = ?',
+        sql: 'SELECT id, email, role, password_hash FROM users WHERE email = ?',
         args: [email.trim().toLowerCase()],
       });
       const row = rs.rows[0];
@@ -40,12 +57,14 @@ export function createAccountStore(client: Client, write: <T>(fn: WriteFn<T>) =>
       return (await verifyPassword(password, String(row.password_hash))) ? userFrom(row) : null;
     },
     async listUsers() {
-      const rs = await client.execute('SELECT id, email, created_at FROM users ORDER BY created_at, email');
+      const rs = await client.execute(
+        'SELECT id, email, role, created_at FROM users ORDER BY created_at, email',
+      );
       return rs.rows.map((r) => ({ ...userFrom(r), createdAt: Number(r.created_at) }));
     },
     async findUserByEmail(email) {
       const rs = await client.execute({
-        sql: 'SELECT id, email FROM users WHERE email = ?',
+        sql: 'SELECT id, email, role FROM users WHERE email = ?',
         args: [email.trim().toLowerCase()],
       });
       return rs.rows[0] ? userFrom(rs.rows[0]) : null;
@@ -58,7 +77,8 @@ export function createAccountStore(client: Client, write: <T>(fn: WriteFn<T>) =>
       // One transaction: two concurrent removals cannot leave nobody able to sign in.
       return write(async (tx) => {
         const rs = await tx.execute({
-          sql: 'DELETE FROM users WHERE id = ? AND (SELECT COUNT(*) FROM users) > 1 RETURNING id',
+          sql: `DELETE FROM users WHERE id = ? AND (SELECT COUNT(*) FROM users) > 1
+                  AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1) RETURNING id`,
           args: [id],
         });
         if (rs.rows.length > 0) {
@@ -82,7 +102,7 @@ export function createAccountStore(client: Client, write: <T>(fn: WriteFn<T>) =>
     },
     async userForSession(token) {
       const rs = await client.execute({
-        sql: `SELECT u.id, u.email FROM auth_sessions s JOIN users u ON u.id = s.user_id
+        sql: `SELECT u.id, u.email, u.role FROM auth_sessions s JOIN users u ON u.id = s.user_id
               WHERE s.token_hash = ? AND s.expires_at > ?`,
         args: [sha256(token), Date.now()],
       });

@@ -22,6 +22,7 @@ import m020 from './020-refold-queue.ts';
 import m021 from './021-referral-claims.ts';
 import m022 from './022-browser-act-summary.ts';
 import m023 from './023-automations.ts';
+import m024 from './024-roles.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m021,
   m022,
   m023,
+  m024,
 ];
 
 /**
