@@ -1,7 +1,15 @@
 // Builds the Hono app from its parts; the only place that knows every route.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
+import {
+  Buckets,
+  clientAddress,
+  limitByAddress,
+  type RateLimits,
+  rateLimitsFrom,
+  tooMany,
+} from './http/rate-limit.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { automationRoutes } from './automations/routes.ts';
 import { allowPrivate } from './automations/webhooks.ts';
@@ -32,6 +40,8 @@ export interface AppDeps {
   smtp?: boolean;
   /** Webhook endpoints may be private addresses (default: TOUCHPOINT_WEBHOOK_ALLOW_PRIVATE=1). */
   allowPrivate?: boolean;
+  /** Rate limits (default: the TOUCHPOINT_RATE_* variables, else DEFAULT_LIMITS). */
+  limits?: RateLimits;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -66,6 +76,25 @@ export function createApp(deps: AppDeps): Hono {
   followChanges(hub, store.chat);
   const timing = deps.streams ?? DEFAULT_TIMING;
   // Body limits run before any route reads a body (/v1 ingest and /v1/stripe set theirs in their routes).
+  // Rate limits, before any body is read: every /v1 request per address, then per site, chat and login.
+  const limits = deps.limits ?? rateLimitsFrom(process.env);
+  const buckets = new Buckets();
+  app.use(
+    '/v1/*',
+    limitByAddress(buckets, 'v1', () => limits.addressPerMinute, limits.trustProxy),
+  );
+  const admit = (siteId: string, events: number) => {
+    const wait = buckets.take(`site\u0000${siteId}`, limits.sitePerMinute, 60_000, events);
+    if (wait !== null) throw tooMany(wait, 'events from this site');
+  };
+  const admitMessage = (c: Context) => {
+    const wait = buckets.take(
+      `chat\u0000${clientAddress(c, limits.trustProxy)}`,
+      limits.chatPerMinute,
+      60_000,
+    );
+    if (wait !== null) throw tooMany(wait, 'chat messages from this address');
+  };
   app.use('/v1/chat/*', limitBody(LIMITS.chatBytes));
   app.use('/v1/forms/*', limitBody(LIMITS.formBytes));
   app.use('/api/login', limitBody(LIMITS.loginBytes));
@@ -84,7 +113,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.route('/v1/stripe', stripeRoutes(store));
   app.route('/v1/forms', formPublicRoutes(store));
-  app.route('/v1', chatPublicRoutes({ store, hub, timing }));
+  app.route('/v1', chatPublicRoutes({ store, hub, timing, admitMessage }));
   app.route(
     '/v1',
     ingestRoutes({
@@ -92,6 +121,7 @@ export function createApp(deps: AppDeps): Hono {
       events: store.events,
       vet: formSubmissionCheck(store.forms),
       widget: (siteId) => widgetSettings(store.chat, siteId),
+      admit,
     }),
   );
   app.route('/api/sites/:siteId/forms', formAdminRoutes(store));
@@ -108,7 +138,7 @@ export function createApp(deps: AppDeps): Hono {
       allowPrivate: deps.allowPrivate ?? allowPrivate(),
     }),
   );
-  app.route('/api', adminRoutes(store));
+  app.route('/api', adminRoutes(store, { buckets, limits }));
   app.route('/', staticRoutes(deps.distDir));
   return app;
 }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type WorkerOptions, workerOptions } from './automations/worker.ts';
+import { type RateLimits, rateLimitsFrom } from './http/rate-limit.ts';
 
 export interface Config {
   port: number;
@@ -26,6 +27,8 @@ export interface Config {
   automations: boolean;
   /** The automation worker's settings: SMTP, webhook timeout, retry schedule, private addresses. */
   worker: WorkerOptions;
+  /** Rate limits per address, site, chat and login (TOUCHPOINT_RATE_*). */
+  limits: RateLimits;
 }
 
 const root = resolve(import.meta.dirname, '..');
@@ -71,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storeThread: env.TOUCHPOINT_STORE_THREAD !== '0',
     automations: env.TOUCHPOINT_AUTOMATIONS !== '0',
     worker: workerOptions(env, publicUrl),
+    limits: rateLimitsFrom(env),
   };
 }
 

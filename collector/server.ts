@@ -54,6 +54,7 @@ export async function startCollector(
     draining: () => draining,
     smtp: !!config.worker.smtpUrl,
     allowPrivate: config.worker.allowPrivate,
+    limits: config.limits,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

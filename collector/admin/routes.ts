@@ -16,6 +16,7 @@ import {
   TIMELINE_PAGE,
   type TimelineReply,
 } from '../../wire.ts';
+import { Buckets, clientAddress, DEFAULT_LIMITS, type RateLimits, tooMany } from '../http/rate-limit.ts';
 import { ApiError } from '../http/errors.ts';
 import { SESSION_DAYS } from '../store/libsql/accounts.ts';
 import type { Store } from '../store/types.ts';
@@ -93,7 +94,12 @@ const SetupSchema = v.object({
   ),
 });
 
-export function adminRoutes(store: Store): Hono<AuthVars> {
+const LOGIN_WINDOW_MS = 15 * 60_000;
+
+export function adminRoutes(
+  store: Store,
+  guard: { buckets: Buckets; limits: RateLimits } = { buckets: new Buckets(), limits: DEFAULT_LIMITS },
+): Hono<AuthVars> {
   const { accounts, profiles: profileStore } = store;
   const app = new Hono<AuthVars>();
 
@@ -110,9 +116,24 @@ export function adminRoutes(store: Store): Hono<AuthVars> {
   }
 
   app.post('/login', async function login(c) {
+    const { buckets, limits } = guard;
+    // Per address: every attempt counts. Per account: failures count, and past the limit the account is
+    // locked for the rest of the window, whatever the password (so guessing from many addresses stops too).
+    const address = buckets.take(
+      `login\u0000${clientAddress(c, limits.trustProxy)}`,
+      limits.loginPerAddress,
+      LOGIN_WINDOW_MS,
+    );
+    if (address !== null) throw tooMany(address, 'login attempts from this address');
     const { email, password } = await jsonBody(c.req, LoginSchema);
+    const account = `account\u0000${email.trim().toLowerCase()}`;
+    const locked = buckets.peek(account, limits.loginFailuresPerAccount, LOGIN_WINDOW_MS);
+    if (locked !== null) throw tooMany(locked, 'failed logins for this account');
     const user = await accounts.checkLogin(email, password);
-    if (!user) throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+    if (!user) {
+      buckets.take(account, limits.loginFailuresPerAccount, LOGIN_WINDOW_MS);
+      throw new ApiError(401, 'invalid_credentials', 'email or password is wrong');
+    }
     await startSession(c, user.id);
     return c.json({ user });
   });

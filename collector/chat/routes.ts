@@ -1,6 +1,6 @@
 // Chat routes: the widget's public API under /v1 (widget settings, visitor messages, the visitor's SSE stream)
 // and the per-site chat settings under /api/sites/:siteId/chat.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import {
   CHAT_EVENT,
@@ -26,6 +26,8 @@ export interface ChatDeps {
   store: Store;
   hub: Hub;
   timing: StreamTiming;
+  /** The chat rate limit: throws a 429 when this request's address may not post another message now. */
+  admitMessage?: (c: Context) => void;
 }
 
 /**
@@ -72,6 +74,7 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
 
   /** A visitor message: stored, answered by the auto-reply, and put on the timeline as a `Chat Message`. */
   app.post('/chat/messages', async function visitorMessage(c) {
+    deps.admitMessage?.(c);
     const post = parse(ChatPostSchema, await readJson(c.req), 'invalid_message');
     const site = await siteForKey(sites, post.key, c.req.header('origin'));
     const found = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();

@@ -27,6 +27,8 @@ export interface IngestDeps {
   vet?: (siteId: string, e: WireEvent) => Promise<string | null>;
   /** The widget settings a batch from tp.js asks for with its first page view. */
   widget?: (siteId: string) => Promise<WidgetSettings>;
+  /** The site's rate limit: throws a 429 when the site may not send `events` more events now. */
+  admit?: (siteId: string, events: number) => void;
 }
 
 export { describeIssues };
@@ -229,6 +231,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const { field, message } = describeIssues(envelope.issues);
       throw new ApiError(400, 'invalid_batch', message, field);
     }
+    deps.admit?.(access.site.id, envelope.output.batch.length);
     const facts = requestFacts(c);
     const checked = envelope.output.batch.map((e) =>
       checkEvent(e, envelope.output, receivedAt, facts, measure),
@@ -255,6 +258,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         c.req.header('authorization'),
         c.req.header('origin'),
       );
+      deps.admit?.(access.site.id, 1);
       if (body.type !== undefined && body.type !== type) {
         throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
       }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import { createApp } from '../../collector/app.ts';
+import type { RateLimits } from '../../collector/http/rate-limit.ts';
 import { type OpenedStore, openStore } from '../../collector/store/open.ts';
 
 export interface Harness {
@@ -24,13 +25,23 @@ export interface Harness {
 
 export const ORIGIN = 'https://shop.example';
 
-export async function harness(): Promise<Harness> {
+/** Limits off: route tests send as fast as they like from one address; rate-limits.test.ts passes its own. */
+const NO_LIMITS: RateLimits = {
+  addressPerMinute: 0,
+  sitePerMinute: 0,
+  chatPerMinute: 0,
+  loginPerAddress: 0,
+  loginFailuresPerAccount: 0,
+  trustProxy: false,
+};
+
+export async function harness(options: { limits?: RateLimits } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-route-'));
   const url = `file:${join(dir, 'test.db')}`;
   const store = await openStore({ url, queueLimit: 10_000 });
   // A connection of the test's own, for reading (and, in a few tests, tampering with) what was stored.
   const db = createClient({ url, timeout: 5_000 } as Parameters<typeof createClient>[0]);
-  const app = createApp({ store, distDir: join(dir, 'dist') });
+  const app = createApp({ store, distDir: join(dir, 'dist'), limits: options.limits ?? NO_LIMITS });
   const { site, secretKey } = await store.sites.create('Shop', [ORIGIN]);
   const { token } = await store.accounts.createToken('tests');
   const admin = { email: 'admin@example.com', password: 'a long enough password' };
