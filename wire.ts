@@ -201,6 +201,8 @@ export interface IngestReply {
   results: EventResult[];
   /** When the batch asked for it (`widget: true`): what GET /v1/widget answers. */
   widget?: WidgetSettings;
+  /** The request came from a bot or a headless browser: its events were counted apart, not stored. */
+  bot?: true;
 }
 
 export interface ApiErrorBody {
@@ -1229,6 +1231,8 @@ export interface SpeedToLead {
 // Declaration merging: speed to lead is part of the overview.
 export interface OverviewReply {
   speedToLead?: SpeedToLead & { byChannel: (SpeedToLead & { channel: string })[] };
+  /** Bots and headless browsers kept out of every count above, in the range (whole UTC days). */
+  bots?: { requests: number; events: number };
 }
 
 // Declaration merging: a profile's owner and tags.

@@ -1,7 +1,7 @@
 // The Segment-compatible tracking API: /v1/batch and the single-event verbs. Validates, hands events to
 // the group-commit writer, and answers with a result per event.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import {
   BatchEnvelopeSchema,
@@ -16,6 +16,7 @@ import { billingProblem } from '../billing/events.ts';
 import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { siteCors } from '../http/cors.ts';
 import { ApiError } from '../http/errors.ts';
+import { isBotRequest } from './bots.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { identifierProblem, type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
 import type { EventStore, SiteAccess, SiteStore } from '../store/types.ts';
@@ -217,6 +218,13 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     );
   }
 
+  /** A page's request from a bot or headless browser: counted for the site, stored nowhere (secret key exempt). */
+  async function keptApart(c: Context, access: SiteAccess, events: number): Promise<boolean> {
+    if (access.secret || !isBotRequest(c.req.header('user-agent'), c.req.header('origin'))) return false;
+    await deps.events.countBots(access.site.id, events);
+    return true;
+  }
+
   app.post('/batch', async function batch(c) {
     const receivedAt = Date.now();
     const { body, measure } = await readBody(c);
@@ -232,6 +240,16 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       throw new ApiError(400, 'invalid_batch', message, field);
     }
     deps.admit?.(access.site.id, envelope.output.batch.length);
+    if (await keptApart(c, access, envelope.output.batch.length)) {
+      const results = envelope.output.batch.map((e, index) => ({
+        index,
+        ...(typeof (e as { messageId?: unknown })?.messageId === 'string'
+          ? { messageId: (e as { messageId: string }).messageId }
+          : {}),
+        status: 'accepted' as const,
+      }));
+      return c.json({ results, bot: true } satisfies IngestReply, 200);
+    }
     const facts = requestFacts(c);
     const checked = envelope.output.batch.map((e) =>
       checkEvent(e, envelope.output, receivedAt, facts, measure),
@@ -259,6 +277,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         c.req.header('origin'),
       );
       deps.admit?.(access.site.id, 1);
+      if (await keptApart(c, access, 1))
+        return c.json({ results: [{ index: 0, status: 'accepted' }], bot: true } satisfies IngestReply, 200);
       if (body.type !== undefined && body.type !== type) {
         throw new ApiError(400, 'invalid_event', `type: must be "${type}" on /v1/${type}`, 'type');
       }

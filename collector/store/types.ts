@@ -220,6 +220,8 @@ export type WriteOutcome = 'accepted' | 'duplicate';
 export interface EventStore {
   /** Stores one request's events (group commit with every other waiting request); resolves once committed. */
   submit(siteId: string, events: PreparedEvent[]): Promise<WriteOutcome[]>;
+  /** Counts a bot's request and its events for the site's day (they are stored nowhere else). */
+  countBots(siteId: string, events: number): Promise<void>;
 }
 
 // ---- Profiles and reports ----

@@ -61,7 +61,17 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     automations: createAutomationStore(client, write),
     forms: createFormStore(client, write, versions),
     chat: createChatStore(client, write, versions, feed),
-    events: { submit: (siteId, events) => writer.submit(siteId, events) },
+    events: {
+      submit: (siteId, events) => writer.submit(siteId, events),
+      countBots: (siteId, events) =>
+        write(async (tx) => {
+          await tx.execute({
+            sql: `INSERT INTO bot_days (site_id, day, requests, events) VALUES (?, ?, 1, ?)
+                  ON CONFLICT DO UPDATE SET requests = requests + 1, events = events + excluded.events`,
+            args: [siteId, Math.floor(Date.now() / 86_400_000), events],
+          });
+        }),
+    },
     profiles: {
       list: (query) => listProfiles(client, query),
       get: (id) => getProfile(client, id),

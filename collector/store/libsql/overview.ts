@@ -198,7 +198,23 @@ export async function overview(
     intervals,
     days,
     speedToLead: await speedToLead(db, siteIds, start, end),
+    bots: await botsIn(db, siteIds, start, end),
   };
+}
+
+/** Bot requests and events kept apart in the range, by the UTC days it touches. */
+async function botsIn(db: Db, siteIds: string[], start: number, end: number) {
+  const out = { requests: 0, events: 0 };
+  for (const siteId of siteIds) {
+    const rs = await db.execute({
+      sql: `SELECT COALESCE(SUM(requests), 0) AS r, COALESCE(SUM(events), 0) AS e FROM bot_days
+            WHERE site_id = ? AND day >= ? AND day <= ?`,
+      args: [siteId, Math.floor(start / DAY), Math.floor((end - 1) / DAY)],
+    });
+    out.requests += Number(rs.rows[0].r);
+    out.events += Number(rs.rows[0].e);
+  }
+  return out;
 }
 
 const FIVE_MINUTES = 5 * 60_000;

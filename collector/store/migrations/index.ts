@@ -23,6 +23,7 @@ import m021 from './021-referral-claims.ts';
 import m022 from './022-browser-act-summary.ts';
 import m023 from './023-automations.ts';
 import m024 from './024-roles.ts';
+import m025 from './025-bot-days.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m022,
   m023,
   m024,
+  m025,
 ];
 
 /**
