@@ -13,6 +13,7 @@ import {
   type WidgetSettings,
 } from '../../wire.ts';
 import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { minimiseUrl } from '../ingest/minimise.ts';
 import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
@@ -102,7 +103,10 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
         ...(email && { email }),
       },
       // a claimed email: the identity rules read context.traits
-      context: { ...(email && { traits: { email } }), ...(post.url && { page: { url: post.url } }) },
+      context: {
+        ...(email && { traits: { email } }),
+        ...(post.url && { page: { url: minimiseUrl(post.url) } }),
+      },
       timestamp: message.at,
     });
     await store.events.submit(site.id, [prepareEvent(event, JSON.stringify(event), Date.now())]);

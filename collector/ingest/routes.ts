@@ -17,6 +17,7 @@ import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { siteCors } from '../http/cors.ts';
 import { ApiError } from '../http/errors.ts';
 import { isBotRequest } from './bots.ts';
+import { minimiseEvent } from './minimise.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
 import { identifierProblem, type PreparedEvent, prepareEvent, timeProblem } from './prepare.ts';
 import type { EventStore, SiteAccess, SiteStore } from '../store/types.ts';
@@ -137,7 +138,9 @@ function checkEvent(
   if (measure && Buffer.byteLength(JSON.stringify(candidate)) > LIMITS.eventBytes) {
     return { ok: false, error: `event is larger than ${LIMITS.eventBytes} bytes`, messageId };
   }
-  candidate = enrich(candidate, facts); // after the size check: what the sender sent is what is measured
+  // After the size check (what the sender sent is what is measured); URLs are minimised before anything is
+  // read from them, so a campaign is never taken from a parameter that is cut.
+  candidate = enrich(minimiseEvent(candidate), facts);
   const parsed = v.safeParse(EventSchema, candidate);
   if (!parsed.success) {
     const { field, message } = describeIssues(parsed.issues);
