@@ -10,7 +10,8 @@ const EMAIL_ALL = new RegExp(EMAIL.source, 'gi');
 const TOKEN = /^(eyJ[\w-]+\.[\w-]+\.[\w-]*|(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{32,})$/i;
 const EMAIL_NAME = /^(e-?mail|email_?address|mail)$/i;
 /** Keys and sessions by name, besides the secrets tp.js also leaves out. */
-const KEY_NAME = /(^|[_-])(api_?key|access_?key|private_?key|auth|authorization|session(_?id)?|sid|signature|sig)$/i;
+const KEY_NAME =
+  /(^|[_-])(api_?key|access_?key|private_?key|auth|authorization|session(_?id)?|sid|signature|sig)$/i;
 
 function secretParam(name: string, value: string): boolean {
   // the leading space keeps the input-type prefixes of SECRET (hid, sub…) from matching a parameter name
