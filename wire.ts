@@ -1241,3 +1241,61 @@ export interface ProfileSummary {
   ownerEmail?: string | null;
   tags?: string[];
 }
+
+/** How a lead's clock started: its first form submission, or its first chat message. */
+export type LeadStartKind = 'form_submitted' | 'chat_started';
+
+/** A lead no person has answered yet (GET /api/inbox/leads), oldest first. */
+export interface UnansweredLead {
+  profileId: string;
+  siteId: string;
+  email: string | null;
+  name: string | null;
+  /** The profile's first-touch channel when the clock started. */
+  channel: string;
+  startedAt: string;
+  startKind: LeadStartKind;
+  /** How long the lead has waited, when the reply was made (ms). */
+  ageMs: number;
+  /** Waiting longer than the 5 minutes speed to lead is measured against. */
+  overdue: boolean;
+  /** The visitor's conversation, when the lead has one; else the dashboard links the profile. */
+  conversationId: string | null;
+  /** The browser that conversation is with (the inbox names a visitor without an email by it). */
+  anonymousId: string | null;
+}
+
+export interface InboxLeadsReply {
+  leads: UnansweredLead[];
+  /** All unanswered leads (of the site, if one was asked for), beyond the page. */
+  total: number;
+}
+
+/** A page the visitor saw: from a page event's context.page (visitor-sent text, shown as text only). */
+export interface SeenPage {
+  url: string | null;
+  path: string | null;
+  title: string | null;
+  at: string;
+}
+
+/** What the inbox shows beside a conversation (GET /api/inbox/:id/context). */
+export interface ConversationContextReply {
+  /** The profile of the visitor's browser; null before any of its events was stored. */
+  profile: {
+    id: string;
+    email: string | null;
+    name: string | null;
+    stage: Stage;
+    leadScore: number;
+    ownerId: string | null;
+    ownerEmail: string | null;
+    firstTouch: TouchSummary | null;
+  } | null;
+  /** The lead's speed-to-lead clock, when it started. */
+  lead: { startedAt: string; startKind: LeadStartKind; answeredAt: string | null; overdue: boolean } | null;
+  /** This session's pages (since the last 30-minute pause of the browser), newest first, at most 20. */
+  pages: SeenPage[];
+  /** The latest page the browser sent, in this session or before. */
+  currentPage: SeenPage | null;
+}

@@ -1,12 +1,14 @@
 // The inbox API for the dashboard under /api/inbox: list conversations, read one, reply, close or reopen,
-// assign, and an SSE stream of inbox changes.
+// assign, an SSE stream of inbox changes, the leads no one has answered yet, and a conversation's context.
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import {
   AgentReplySchema,
   AssignSchema,
+  type ConversationContextReply,
   type ConversationReply,
   type ConversationStatus,
+  type InboxLeadsReply,
   type InboxReply,
 } from '../../wire.ts';
 import { type AuthVars, requireAdmin } from '../admin/auth.ts';
@@ -25,6 +27,15 @@ async function body<T extends v.GenericSchema>(c: { req: { text(): Promise<strin
 }
 
 const missing = () => new ApiError(404, 'not_found', 'no such conversation');
+
+/** A whole number query parameter within bounds (the default when absent), else 400 naming it. */
+function wholeQuery(value: string | undefined, field: string, min: number, max: number, fallback: number) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new ApiError(400, 'invalid_query', `${field} must be a whole number from ${min} to ${max}`, field);
+  return n;
+}
 
 export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<AuthVars> {
   const app = new Hono<AuthVars>();
@@ -64,6 +75,23 @@ export function inboxRoutes(store: Store, hub: Hub, timing: StreamTiming): Hono<
       },
       start,
     );
+  });
+
+  /** Leads no person has answered yet, oldest first: `?site=` one site's, `?limit=` 1 to 100 (50). */
+  app.get('/leads', async function unansweredLeads(c) {
+    const limit = wholeQuery(c.req.query('limit'), 'limit', 1, 100, 50);
+    const site = c.req.query('site');
+    if (site !== undefined && !(site && (await store.sites.byId(site))))
+      throw new ApiError(400, 'invalid_query', 'site is not a site', 'site');
+    const reply = await chat.unansweredLeads({ siteId: site, limit });
+    return c.json(reply satisfies InboxLeadsReply);
+  });
+
+  /** The visitor beside a conversation: profile, lead clock, this session's pages, the page they are on now. */
+  app.get('/:id/context', async function conversationContext(c) {
+    const context = await chat.conversationContext(c.req.param('id'));
+    if (!context) throw missing();
+    return c.json(context satisfies ConversationContextReply);
   });
 
   app.get('/:id', async function conversation(c) {

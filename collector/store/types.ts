@@ -13,11 +13,13 @@ import type {
   ChatAuthor,
   ChatMessage,
   ChatSettings,
+  ConversationContextReply,
   ConversationStatus,
   ConversationSummary,
   FormDefinition,
   FormInput,
   InboxChange,
+  InboxLeadsReply,
   MergeProposal,
   LtvRow,
   OverviewReply,
@@ -211,6 +213,13 @@ export interface ChatStore {
    * within a poll for the others (one query per process, however many listen). Returns the unsubscribe.
    */
   watch(listener: (changes: ChatChange[]) => void): () => void;
+  /** Leads no person has answered yet (speed to lead), oldest first, each with its conversation if it has one. */
+  unansweredLeads(filter: { siteId?: string; limit: number }): Promise<InboxLeadsReply>;
+  /**
+   * What the inbox shows beside a conversation: its visitor's profile and lead clock, this session's pages and
+   * the page they are on now; null when there is no such conversation.
+   */
+  conversationContext(id: string): Promise<ConversationContextReply | null>;
 }
 
 // ---- Events ----

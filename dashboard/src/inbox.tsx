@@ -1,10 +1,12 @@
 // The live inbox: conversations as they change (SSE through inbox-store.ts), one conversation's messages,
-// reply, close or reopen, and assign. Loaded lazily: most mornings start on the overview.
+// reply, close or reopen, and assign; the leads no one has answered yet, and beside a conversation who the
+// visitor is and the page they are on now. Loaded lazily: most mornings start on the overview.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage, ConversationSummary, InboxChange, UserSummary } from '../../wire.ts';
 import { type ApiError, api, isAbort, type User } from './api.ts';
 import { ErrorNotice, Loading, PageTitle, RelativeTime } from './components.tsx';
 import { formatClock, formatDay, shortId } from './format.ts';
+import { UnansweredLeads, VisitorContext } from './inbox-leads.tsx';
 import { unreadTotal, upsertConversation, useInbox, useInboxChanges } from './inbox-store.ts';
 import { BASE, Link, useLocation } from './router.tsx';
 import { settingsApi } from './settings-api.ts';
@@ -43,63 +45,66 @@ export function InboxPage({ id, user }: { id: string | null; user: User }) {
         </p>
       </div>
       <div class={`inbox${id ? ' has-thread' : ''}`}>
-        <nav class="inbox-list" aria-label="Conversations">
-          <div class="tabs" role="group" aria-label="Show">
-            {(['open', 'closed'] as const).map((s) => (
-              <Link
-                key={s}
-                href={inboxHref(id, s)}
-                class={`tab${status === s ? ' current' : ''}`}
-                aria-current={status === s ? 'page' : undefined}
-              >
-                {s === 'open' ? 'Open' : 'Closed'}
-              </Link>
-            ))}
-          </div>
-          {inbox.error ? <ErrorNotice error={inbox.error} /> : null}
-          {!inbox.loaded ? (
-            <Loading label="Loading conversations…" />
-          ) : shown.length === 0 ? (
-            <div class="empty empty-small">
-              <h2>{status === 'open' ? 'No open conversations' : 'No closed conversations'}</h2>
-              {status === 'open' ? (
-                <p>
-                  When a visitor writes in the chat on your site, the conversation appears here at once. Turn
-                  the chat on under <Link href={`${BASE}/settings`}>Settings</Link>.
-                </p>
-              ) : null}
-            </div>
-          ) : (
-            <ul>
-              {shown.map((c) => (
-                <li key={c.id}>
-                  <Link
-                    href={inboxHref(c.id, status)}
-                    class={`conversation-link${c.id === id ? ' current' : ''}${c.unread ? ' unread' : ''}`}
-                    aria-current={c.id === id ? 'page' : undefined}
-                  >
-                    <span class="conversation-who">{conversationLabel(c)}</span>
-                    {c.unread ? (
-                      <span class="count">
-                        {c.unread}
-                        <span class="visually-hidden"> unread</span>
-                      </span>
-                    ) : null}
-                    <span class="conversation-last">{c.lastMessage?.text ?? ''}</span>
-                    <span class="conversation-meta">
-                      <RelativeTime iso={c.updatedAt} />
-                      {c.assigneeId
-                        ? c.assigneeId === user.id
-                          ? ' · yours'
-                          : ` · ${assigneeName(c.assigneeId, user, users)}`
-                        : ''}
-                    </span>
-                  </Link>
-                </li>
+        <div class="inbox-side">
+          <UnansweredLeads current={id} href={(conversation) => inboxHref(conversation, status)} />
+          <nav class="inbox-list" aria-label="Conversations">
+            <div class="tabs" role="group" aria-label="Show">
+              {(['open', 'closed'] as const).map((s) => (
+                <Link
+                  key={s}
+                  href={inboxHref(id, s)}
+                  class={`tab${status === s ? ' current' : ''}`}
+                  aria-current={status === s ? 'page' : undefined}
+                >
+                  {s === 'open' ? 'Open' : 'Closed'}
+                </Link>
               ))}
-            </ul>
-          )}
-        </nav>
+            </div>
+            {inbox.error ? <ErrorNotice error={inbox.error} /> : null}
+            {!inbox.loaded ? (
+              <Loading label="Loading conversations…" />
+            ) : shown.length === 0 ? (
+              <div class="empty empty-small">
+                <h2>{status === 'open' ? 'No open conversations' : 'No closed conversations'}</h2>
+                {status === 'open' ? (
+                  <p>
+                    When a visitor writes in the chat on your site, the conversation appears here at once.
+                    Turn the chat on under <Link href={`${BASE}/settings`}>Settings</Link>.
+                  </p>
+                ) : null}
+              </div>
+            ) : (
+              <ul>
+                {shown.map((c) => (
+                  <li key={c.id}>
+                    <Link
+                      href={inboxHref(c.id, status)}
+                      class={`conversation-link${c.id === id ? ' current' : ''}${c.unread ? ' unread' : ''}`}
+                      aria-current={c.id === id ? 'page' : undefined}
+                    >
+                      <span class="conversation-who">{conversationLabel(c)}</span>
+                      {c.unread ? (
+                        <span class="count">
+                          {c.unread}
+                          <span class="visually-hidden"> unread</span>
+                        </span>
+                      ) : null}
+                      <span class="conversation-last">{c.lastMessage?.text ?? ''}</span>
+                      <span class="conversation-meta">
+                        <RelativeTime iso={c.updatedAt} />
+                        {c.assigneeId
+                          ? c.assigneeId === user.id
+                            ? ' · yours'
+                            : ` · ${assigneeName(c.assigneeId, user, users)}`
+                          : ''}
+                      </span>
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </nav>
+        </div>
         <section class="inbox-thread" aria-label="Conversation">
           {id ? (
             <Thread key={id} id={id} user={user} users={users} retryUsers={retryUsers} status={status} />
@@ -188,34 +193,43 @@ function Thread({ id, user, users, retryUsers, status }: ThreadProps) {
         ) : null}
         <ThreadActions conversation={current} user={user} users={users} retryUsers={retryUsers} />
       </header>
-      <ol class="messages" ref={list} aria-label="Messages" tabIndex={0}>
-        {messages.map((m) => {
-          const day = formatDay(m.at);
-          const showDay = day !== lastDay;
-          lastDay = day;
-          return (
-            <li key={m.id} class={`message message-${m.author}`}>
-              {showDay ? <p class="message-day">{day}</p> : null}
-              <div class="bubble">
-                <span class="visually-hidden">
-                  {m.author === 'visitor' ? 'Visitor' : m.author === 'agent' ? 'Agent' : 'Automatic reply'}
-                  :{' '}
-                </span>
-                {m.text}
-              </div>
-              <time class="message-time" dateTime={m.at}>
-                {m.author === 'auto' ? 'auto-reply · ' : ''}
-                {formatClock(m.at)}
-              </time>
-            </li>
-          );
-        })}
-      </ol>
-      <ReplyBox
-        id={id}
-        closed={current.status === 'closed'}
-        onSent={(m) => setMessages((ms) => (ms?.some((x) => x.id === m.id) ? ms : [...(ms ?? []), m]))}
-      />
+      <div class="thread-body">
+        <div class="thread-main">
+          <ol class="messages" ref={list} aria-label="Messages" tabIndex={0}>
+            {messages.map((m) => {
+              const day = formatDay(m.at);
+              const showDay = day !== lastDay;
+              lastDay = day;
+              return (
+                <li key={m.id} class={`message message-${m.author}`}>
+                  {showDay ? <p class="message-day">{day}</p> : null}
+                  <div class="bubble">
+                    <span class="visually-hidden">
+                      {m.author === 'visitor'
+                        ? 'Visitor'
+                        : m.author === 'agent'
+                          ? 'Agent'
+                          : 'Automatic reply'}
+                      :{' '}
+                    </span>
+                    {m.text}
+                  </div>
+                  <time class="message-time" dateTime={m.at}>
+                    {m.author === 'auto' ? 'auto-reply · ' : ''}
+                    {formatClock(m.at)}
+                  </time>
+                </li>
+              );
+            })}
+          </ol>
+          <ReplyBox
+            id={id}
+            closed={current.status === 'closed'}
+            onSent={(m) => setMessages((ms) => (ms?.some((x) => x.id === m.id) ? ms : [...(ms ?? []), m]))}
+          />
+        </div>
+        <VisitorContext id={id} user={user} />
+      </div>
     </>
   );
 }

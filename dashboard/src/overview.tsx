@@ -1,5 +1,5 @@
 // The morning page: for a date range, the lifecycle funnel with stage-to-stage conversion, the median time
-// between stages, new leads and customers per day, and which first clicks end in payments.
+// between stages, speed to lead, new leads and customers per day, and which first clicks end in payments.
 import { useState } from 'preact/hooks';
 import type {
   AttributionModel,
@@ -12,9 +12,11 @@ import type {
 import { api } from './api.ts';
 import { DailyChart } from './chart.tsx';
 import { ErrorNotice, Loading, PageTitle, StageBadge } from './components.tsx';
+import { durationText } from './duration.ts';
 import { formatMinor } from './format.ts';
 import { Onboarding } from './onboarding.tsx';
 import { BASE, Link, navigate, useLocation } from './router.tsx';
+import './speed.css';
 import { type RequestState, useRequest } from './use-request.ts';
 
 const DAY = 86_400_000;
@@ -245,11 +247,135 @@ function Overview({ data }: { data: OverviewReply }) {
           is not timed.
         </p>
       </section>
+      {data.speedToLead ? <SpeedToLeadCard speed={data.speedToLead} /> : null}
       <section class="card card-wide" aria-labelledby="chart-title">
         <h2 id="chart-title">New leads and customers per day</h2>
         <DailyChart days={data.days} />
       </section>
     </div>
+  );
+}
+
+type Speed = NonNullable<OverviewReply['speedToLead']>;
+
+/**
+ * Speed to lead: for the leads whose clock started in the range (a form submitted, a first chat message), how
+ * soon a person answered, how soon an automation acted, and how many still wait — overall and by channel.
+ */
+function SpeedToLeadCard({ speed }: { speed: Speed }) {
+  return (
+    <section class="card card-wide speed" aria-labelledby="speed-title">
+      <h2 id="speed-title">
+        Speed to lead{' '}
+        <span class="muted">
+          · from a form or first chat message to the first answer, for leads in the range
+        </span>
+      </h2>
+      {speed.leads === 0 ? (
+        <p class="muted">
+          No leads in this range. A lead's clock starts at their first form submission or chat message, and
+          stops when someone replies in the inbox or marks a follow-up task done.
+        </p>
+      ) : (
+        <>
+          <dl class="speed-stats">
+            <div>
+              <dt>Median first answer</dt>
+              <dd>
+                <strong>{durationText(speed.medianMs)}</strong>
+                <span class="muted small">
+                  {speed.answered
+                    ? `by a person, over ${speed.answered.toLocaleString()} answered`
+                    : 'no lead answered yet'}
+                </span>
+              </dd>
+            </div>
+            <div>
+              <dt>Answered within 5 minutes</dt>
+              <dd>
+                <strong>{percent(speed.within5Min)}</strong>
+                <span class="muted small">
+                  of {speed.leads.toLocaleString()} {speed.leads === 1 ? 'lead' : 'leads'}
+                </span>
+              </dd>
+            </div>
+            <div class={speed.unanswered ? 'speed-waiting' : undefined}>
+              <dt>Unanswered</dt>
+              <dd>
+                <strong>{speed.unanswered.toLocaleString()}</strong>
+                {speed.unanswered ? (
+                  <Link class="small" href={`${BASE}/inbox`}>
+                    See who is waiting
+                  </Link>
+                ) : (
+                  <span class="muted small">every lead had an answer</span>
+                )}
+              </dd>
+            </div>
+            <div>
+              <dt>Median first automatic action</dt>
+              <dd>
+                <strong>{durationText(speed.medianAutoMs)}</strong>
+                <span class="muted small">
+                  {speed.medianAutoMs === null ? 'no automation acted' : 'a rule replied, assigned or tagged'}
+                </span>
+              </dd>
+            </div>
+          </dl>
+          <div class="table-scroll">
+            <table class="data attribution-table speed-table">
+              <caption class="visually-hidden">Speed to lead by first-touch channel</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Channel</th>
+                  <th scope="col" class="num">
+                    Leads
+                  </th>
+                  <th scope="col" class="num">
+                    Unanswered
+                  </th>
+                  <th scope="col" class="num">
+                    Median answer
+                  </th>
+                  <th scope="col" class="num">
+                    Within 5 min
+                  </th>
+                  <th scope="col" class="num">
+                    Median automatic
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {speed.byChannel.map((r) => (
+                  <tr key={r.channel}>
+                    <th scope="row">{r.channel}</th>
+                    <td class="num" data-label="Leads">
+                      {r.leads.toLocaleString()}
+                    </td>
+                    <td class="num" data-label="Unanswered">
+                      {r.unanswered ? (
+                        <span class="speed-unanswered">{r.unanswered.toLocaleString()}</span>
+                      ) : (
+                        '0'
+                      )}
+                    </td>
+                    <td class="num" data-label="Median answer">
+                      {durationText(r.medianMs)}
+                    </td>
+                    <td class="num" data-label="Within 5 min">
+                      {percent(r.within5Min)}
+                    </td>
+                    <td class="num" data-label="Median automatic">
+                      {durationText(r.medianAutoMs)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -17,6 +17,7 @@ import { newId } from '../../admin/secrets.ts';
 import type { AddedChatMessage, ChatChange, ChatStore, ConversationRef, NewChatMessage } from '../types.ts';
 import { type ChatFeed, lastChangeId } from './chat-feed.ts';
 import { leadAnswered, profileOfKey } from './leads.ts';
+import { conversationContext, unansweredLeads } from './inbox-context.ts';
 import { type VersionWatch, writeChanging } from './versions.ts';
 import type { Exec, WriteFn } from './writer.ts';
 
@@ -297,5 +298,8 @@ export function createChatStore(
     lastChangeId: () => lastChangeId(client),
 
     watch: (listener) => feed.watch(listener),
+
+    unansweredLeads: (filter) => unansweredLeads(client, filter),
+    conversationContext: (id) => conversationContext(client, id),
   };
 }
