@@ -4,7 +4,7 @@
 // fires the rules that trigger on it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookPayload } from '../../wire.ts';
-import { type Harness, harness } from './harness.ts';
+import { type Harness, harness, ORIGIN } from './harness.ts';
 
 let h: Harness;
 beforeEach(async () => {
@@ -220,5 +220,27 @@ describe('automation changes', () => {
     }[];
     const entered = changes.find((c) => c.kind === 'stage_entered' && c.detail.stage === 'qualified')!;
     expect(entered.detail).toMatchObject({ by: 'automation', ruleId: qualify.id });
+  });
+  it('counts an agent who answered before the automations read the chat as an answer', async () => {
+    const chat = await h.app.request('/v1/chat/messages', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
+      body: JSON.stringify({
+        key: h.site.siteKey,
+        anonymousId: 'quick',
+        clientId: 'q-1',
+        text: 'Hi, zoe@acme.example',
+      }),
+    });
+    const { conversationId } = (await chat.json()) as { conversationId: string };
+    const reply = await h.api(`/api/inbox/${conversationId}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'Hello Zoe!' }),
+    });
+    expect(reply.status).toBe(201);
+    await round();
+    const speed = (await h.api(`/api/overview?site=${h.site.id}`)).body.speedToLead;
+    expect(speed).toMatchObject({ leads: 1, answered: 1, unanswered: 0 });
+    expect(speed.medianMs).toBeLessThan(60_000);
   });
 });

@@ -445,7 +445,10 @@ async function processRound(tx: Exec, options: ProcessOptions): Promise<ProcessR
     const p = await profileFacts(tx, c.profileId);
     if (!p) continue;
     if (clock) {
-      await leadStarted(tx, c.siteId, p.id, c.createdAt, c.kind, p.channel ?? 'Direct');
+      // From when the visitor wrote (the event's time), but never earlier than a minute before it reached us:
+      // a form queued offline for a day was not waiting for an answer all that time.
+      const started = Math.max(Math.min(c.at, c.createdAt), c.createdAt - 60_000);
+      await leadStarted(tx, c.siteId, p.id, started, c.kind, p.channel ?? 'Direct');
       for (const r of siteRules)
         if (r.trigger.kind === 'lead_unanswered')
           await tx.execute({

@@ -51,4 +51,14 @@ export async function leadStarted(
           ON CONFLICT (profile_id) DO NOTHING`,
     args: [profileId, siteId, at, kind, channel],
   });
+  // The clock starts when the automations read the change, a moment after the visitor wrote: an agent quick
+  // enough to answer in between still answered.
+  await tx.execute({
+    sql: `UPDATE lead_responses SET first_human_at = (
+            SELECT MIN(m.at) FROM chat_messages m JOIN conversations c ON c.id = m.conversation_id
+            JOIN identities i ON i.site_id = c.site_id AND i.key = 'a:' || c.anonymous_id
+            WHERE i.profile_id = lead_responses.profile_id AND m.author = 'agent' AND m.at >= lead_responses.started_at)
+          WHERE profile_id = ? AND first_human_at IS NULL`,
+    args: [profileId],
+  });
 }
