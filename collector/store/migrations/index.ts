@@ -24,6 +24,7 @@ import m022 from './022-browser-act-summary.ts';
 import m023 from './023-automations.ts';
 import m024 from './024-roles.ts';
 import m025 from './025-bot-days.ts';
+import m026 from './026-cookieless-and-leads-index.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m023,
   m024,
   m025,
+  m026,
 ];
 
 /**
