@@ -13,6 +13,7 @@ import { BASE, Link, loginHref, matchRoute, navigate, type Route, safeNext, useL
 import { toApiError } from './use-request.ts';
 
 const InboxPage = lazyPage(() => import('./inbox.tsx').then((m) => m.InboxPage));
+const AutomationsPage = lazyPage(() => import('./automations.tsx').then((m) => m.AutomationsPage));
 const SettingsPage = lazyPage(() => import('./settings.tsx').then((m) => m.SettingsPage));
 
 export function App() {
@@ -88,6 +89,7 @@ function Page({ route, user }: { route: Route; user: User }) {
   if (route.name === 'overview') return <OverviewPage />;
   if (route.name === 'inbox') return <InboxPage id={route.id} user={user} />;
   if (route.name === 'settings') return <SettingsPage section={route.section} />;
+  if (route.name === 'automations') return <AutomationsPage section={route.section} id={route.id} />;
   if (route.name === 'profiles') return <ProfilesPage />;
   if (route.name === 'profile') return <ProfilePage key={route.id} id={route.id} />;
   return (
@@ -119,6 +121,7 @@ function Shell({
     ['overview', 'Overview'],
     ['profiles', 'Profiles'],
     ['inbox', 'Inbox'],
+    ['automations', 'Automations'],
     ['settings', 'Settings'],
   ];
   const inbox = useInbox();

@@ -14,6 +14,7 @@ import {
   type TouchSummary,
 } from '../../wire.ts';
 import { type ApiError, api, isAbort } from './api.ts';
+import { ProfileTasks } from './automations-profile.tsx';
 import { ErrorNotice, Loading, PageTitle, RelativeTime, StageBadge, UrlText } from './components.tsx';
 import { ConfirmDialog } from './dialog.tsx';
 import {
@@ -116,6 +117,10 @@ export function ProfilePage({ id }: { id: string }) {
       <div class="profile-layout">
         <aside class="profile-facts" aria-label="About this profile">
           <Facts profile={profile} />
+          <section aria-labelledby="profile-tasks">
+            <h2 id="profile-tasks">Tasks</h2>
+            <ProfileTasks profileId={profile.id} />
+          </section>
           <section aria-labelledby="touches">
             <h2 id="touches">Touches</h2>
             <TouchFacts label="First touch" touch={profile.firstTouch} />
@@ -622,6 +627,24 @@ function Facts({ profile }: { profile: ProfileDetail }) {
         <dt>Events</dt>
         <dd>{profile.eventCount.toLocaleString()}</dd>
       </div>
+      <div>
+        <dt>Owner</dt>
+        <dd>{profile.ownerEmail ?? <span class="muted">No owner</span>}</dd>
+      </div>
+      {profile.tags?.length ? (
+        <div>
+          <dt>Tags</dt>
+          <dd>
+            <ul class="chip-list" aria-label="Tags" style={{ margin: 0 }}>
+              {profile.tags.map((tag) => (
+                <li key={tag} class="chip" style={{ paddingRight: '0.6rem' }}>
+                  {tag}
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      ) : null}
       {profile.company ? (
         <div>
           <dt>Company</dt>

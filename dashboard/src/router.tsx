@@ -13,6 +13,7 @@ export type Route =
   | { name: 'profile'; id: string }
   | { name: 'inbox'; id: string | null }
   | { name: 'settings'; section: string | null }
+  | { name: 'automations'; section: string | null; id: string | null }
   | { name: 'notFound' };
 
 export function matchRoute(pathname: string): Route {
@@ -22,6 +23,17 @@ export function matchRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === 'profiles') return { name: 'profiles' };
   if (parts[0] === 'inbox' && parts.length <= 2) return { name: 'inbox', id: parts[1] ?? null };
   if (parts[0] === 'settings' && parts.length <= 2) return { name: 'settings', section: parts[1] ?? null };
+  if (parts[0] === 'automations' && parts.length <= 3) {
+    try {
+      return {
+        name: 'automations',
+        section: parts[1] ?? null,
+        id: parts[2] ? decodeURIComponent(parts[2]) : null,
+      };
+    } catch {
+      return { name: 'notFound' };
+    }
+  }
   if (parts.length === 1 && parts[0] === 'login') return { name: 'login' };
   if (parts.length === 1 && parts[0] === 'setup') return { name: 'setup' };
   if (parts.length === 2 && parts[0] === 'profiles') {

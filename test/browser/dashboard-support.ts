@@ -19,12 +19,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env` adds collector settings (e.g. TOUCHPOINT_WEBHOOK_ALLOW_PRIVATE=1 for a receiver on loopback). */
+export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   // `npm test` builds first; a lone run of a dashboard test builds the dashboard itself.
   if (!existsSync(join(root, 'dist/dashboard/index.html'))) {
     await build({ configFile: join(root, 'vite.config.ts'), mode: 'dashboard', logLevel: 'warn' });
   }
-  const collector = await startCollector({ origins: ['https://shop.example'] });
+  const collector = await startCollector({ origins: ['https://shop.example'], env: options.env });
   const browser = await launchBrowser();
   return {
     collector,
