@@ -1087,6 +1087,9 @@ export interface AutomationRule extends RuleInput {
 export interface RuleFiring {
   at: string;
   profileId: string;
+  /** The profile's email and name as they are now (null when unknown, or the profile was erased). */
+  profileEmail?: string | null;
+  profileName?: string | null;
   trigger: TriggerKind;
   results: { action: RuleAction['kind']; ok: boolean; note: string }[];
 }

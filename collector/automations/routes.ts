@@ -63,9 +63,21 @@ export function automationRoutes({ store, smtp, allowPrivate }: AutomationDeps):
   app.get('/sites/:siteId/rules', async (c) =>
     c.json({ rules: await automations.rules(await knownSite(c.req.param('siteId'))) }),
   );
+  /** An email action where no SMTP server is configured would never send: refused, naming the action. */
+  const checkEmail = (input: { actions: { kind: string }[] }) => {
+    const i = input.actions.findIndex((a) => a.kind === 'email_owner');
+    if (i >= 0 && !smtp)
+      throw new ApiError(
+        400,
+        'invalid_rule',
+        `actions.${i}: email is unavailable: no SMTP server is configured (TOUCHPOINT_SMTP_URL)`,
+        `actions.${i}`,
+      );
+  };
   app.post('/sites/:siteId/rules', async (c) => {
     const siteId = await knownSite(c.req.param('siteId'));
     const input = parse(RuleInputSchema, await readJson(c.req), 'invalid_rule');
+    checkEmail(input);
     return c.json({ rule: await automations.createRule(siteId, input) }, 201);
   });
   app.get('/rules/:id', async (c) => {
@@ -75,6 +87,7 @@ export function automationRoutes({ store, smtp, allowPrivate }: AutomationDeps):
   });
   app.put('/rules/:id', async (c) => {
     const input = parse(RuleInputSchema, await readJson(c.req), 'invalid_rule');
+    checkEmail(input);
     const rule = await automations.updateRule(c.req.param('id'), input);
     if (!rule) throw missing('rule');
     return c.json({ rule });

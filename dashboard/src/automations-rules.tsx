@@ -446,7 +446,7 @@ function Firings({
                 <RelativeTime iso={f.at} />
                 <span class="muted">·</span>
                 <Link href={`${BASE}/profiles/${encodeURIComponent(f.profileId)}`}>
-                  Profile {shortId(f.profileId)}
+                  {f.profileEmail ?? f.profileName ?? `Profile ${shortId(f.profileId)}`}
                 </Link>
                 <span class="muted small">{TRIGGER_LABEL[f.trigger]}</span>
               </div>

@@ -5,7 +5,7 @@
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AutomationRule, FollowUpTask, RuleFiring } from '../../wire.ts';
+import type { AutomationRule, FollowUpTask, RuleFiring, RuleInput } from '../../wire.ts';
 import { startCollector, type TestCollector } from '../support/collector.ts';
 import { type Receiver, startReceiver } from '../support/webhook-receiver.ts';
 import { harness } from './harness.ts';
@@ -292,16 +292,22 @@ describe('without SMTP', () => {
       const status = await h.api('/api/automations');
       expect(status.body.email).toMatchObject({ available: false });
       expect(status.body.email.reason).toMatch(/TOUCHPOINT_SMTP_URL/);
-      const rule = (
-        await h.api(`/api/sites/${h.site.id}/rules`, {
-          method: 'POST',
-          body: JSON.stringify({
-            name: 'Email me',
-            trigger: { kind: 'stage_entered', stage: 'lead' },
-            actions: [{ kind: 'assign' }, { kind: 'email_owner' }],
-          }),
-        })
-      ).body.rule as AutomationRule;
+      const input: RuleInput = {
+        name: 'Email me',
+        enabled: true,
+        trigger: { kind: 'stage_entered', stage: 'lead' },
+        conditions: [],
+        actions: [{ kind: 'assign' }, { kind: 'email_owner' }],
+      };
+      // The API refuses a rule that would email while no SMTP server is configured…
+      const refused = await h.api(`/api/sites/${h.site.id}/rules`, {
+        method: 'POST',
+        body: JSON.stringify(input),
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.field).toBe('actions.1');
+      // …and one made while there was (stored directly here) says so in its log when the server is gone.
+      const rule = await h.store.automations.createRule(h.site.id, input);
       await h.post('/v1/batch', {
         writeKey: h.site.siteKey,
         batch: [
@@ -318,15 +324,11 @@ describe('without SMTP', () => {
       // Once per change: another round fires nothing.
       expect((await h.store.automations.process({ smtp: false })).fired).toBe(0);
       // A disabled rule fires nothing; the stage an automation sets fires no rule.
-      await h.api(`/api/rules/${rule.id}`, {
+      const off = await h.api(`/api/rules/${rule.id}`, {
         method: 'PUT',
-        body: JSON.stringify({
-          name: 'Email me',
-          enabled: false,
-          trigger: rule.trigger,
-          actions: rule.actions,
-        }),
+        body: JSON.stringify({ ...input, enabled: false, actions: [{ kind: 'assign' }] }),
       });
+      expect(off.status).toBe(200);
       await h.post('/v1/batch', {
         writeKey: h.site.siteKey,
         batch: [

@@ -623,12 +623,15 @@ export function createAutomationStore(client: Client, write: Write): AutomationS
       }),
     async firings(ruleId, limit = 50) {
       const rs = await client.execute({
-        sql: 'SELECT * FROM automation_firings WHERE rule_id = ? ORDER BY id DESC LIMIT ?',
+        sql: `SELECT f.*, p.email AS profile_email, p.name AS profile_name FROM automation_firings f
+              LEFT JOIN profiles p ON p.id = f.profile_id WHERE f.rule_id = ? ORDER BY f.id DESC LIMIT ?`,
         args: [ruleId, limit],
       });
       return rs.rows.map((r) => ({
         at: iso(r.at),
         profileId: String(r.profile_id),
+        profileEmail: (r.profile_email as string | null) ?? null,
+        profileName: (r.profile_name as string | null) ?? null,
         trigger: String(r.trigger) as TriggerKind,
         results: JSON.parse(String(r.results)),
       }));
