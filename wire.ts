@@ -565,12 +565,22 @@ export const ChatPostSchema = /* @__PURE__ */ v.object({
   email: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(254), storable)),
   userId: v.optional(v.nullable(id)),
   url: v.optional(text),
+  /**
+   * The conversation's token: made by the browser (at least 16 characters) and sent with every message and on
+   * the stream; the first message binds it to the conversation, which only its holder can then read or post to.
+   */
+  token: v.optional(v.pipe(v.string(), v.minLength(16, 'token is at least 16 characters'), v.maxLength(100))),
 });
 export type ChatPost = v.InferInput<typeof ChatPostSchema>;
 export interface ChatPostReply {
   conversationId: string;
   message: ChatMessage;
   duplicate: boolean;
+  /**
+   * When the first message came without a token: the one the collector made, for this browser to keep and send
+   * with later messages and on the stream (`GET /v1/chat/stream?…&token=`).
+   */
+  token?: string;
 }
 
 /** Event name of a visitor's chat message on the timeline. */

@@ -1,5 +1,6 @@
 // Chat routes: the widget's public API under /v1 (widget settings, visitor messages, the visitor's SSE stream)
 // and the per-site chat settings under /api/sites/:siteId/chat.
+import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import {
@@ -14,12 +15,13 @@ import {
 } from '../../wire.ts';
 import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
 import { minimiseUrl } from '../ingest/minimise.ts';
+import { newSecret, sha256 } from '../admin/secrets.ts';
 import { readJson } from '../http/body.ts';
 import { ApiError } from '../http/errors.ts';
 import { siteForKey, widgetCors } from '../http/site-key.ts';
 import { prepareEvent } from '../ingest/prepare.ts';
 import { describeIssues } from '../ingest/routes.ts';
-import type { Store } from '../store/types.ts';
+import type { ConversationRef, Store } from '../store/types.ts';
 import { type Hub, visitorWaitTopic } from './hub.ts';
 import { PAGE, resumeFrom, type StreamTiming, sseLoop } from './sse.ts';
 
@@ -81,7 +83,17 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
     const found = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
     const typed = found && isStorable(found) ? found : undefined; // it becomes an identity key
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
+    // The conversation belongs to the browser holding its token; the first message makes one.
+    const held = await chats.findConversation(site.id, post.anonymousId);
+    // The widget makes the token before its first message (so a stream it opened earlier can already read the
+    // conversation once it exists); a client without one is given one here.
+    let token: string | undefined;
+    if (held?.tokenHash) {
+      if (!post.token || !sameHash(held.tokenHash, sha256(post.token)))
+        throw new ApiError(403, 'chat_token', 'this conversation belongs to another browser', 'token');
+    } else token = post.token ?? newSecret('ct_', 32);
     const added = await chats.addMessage(site.id, post.anonymousId, {
+      ...(token ? { tokenHash: sha256(token) } : {}),
       author: 'visitor',
       text: post.text,
       clientId: post.clientId,
@@ -120,7 +132,12 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       for (const text of replies) await chats.addMessage(site.id, post.anonymousId, { author: 'auto', text });
     }
     return c.json(
-      { conversationId: conversation.id, message, duplicate: added.duplicate } satisfies ChatPostReply,
+      {
+        conversationId: conversation.id,
+        message,
+        duplicate: added.duplicate,
+        ...(token && !post.token && added.conversation.tokenHash === sha256(token) ? { token } : {}),
+      } satisfies ChatPostReply,
       added.duplicate ? 200 : 201,
     );
   });
@@ -131,6 +148,13 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
     const anonymousId = c.req.query('anonymousId');
     if (!anonymousId || anonymousId.length > 200)
       throw new ApiError(400, 'invalid_query', 'anonymousId is required', 'anonymousId');
+    const token = c.req.query('token') ?? '';
+    /** Only the browser holding the conversation's token reads it (the anonymous id alone is not enough). */
+    const holds = (conv: ConversationRef) =>
+      !!conv.tokenHash && !!token && sameHash(conv.tokenHash, sha256(token));
+    const found = await chats.findConversation(site.id, anonymousId);
+    if (found?.tokenHash && !holds(found))
+      throw new ApiError(403, 'chat_token', 'this conversation belongs to another browser', 'token');
     let conversationId: string | null = null;
     // before the first message there is no conversation: wait on the visitor, then on the conversation
     return sseLoop(
@@ -139,8 +163,12 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
       visitorWaitTopic(site.id, anonymousId),
       deps.timing,
       async (last, send) => {
-        conversationId ??= (await chats.findConversation(site.id, anonymousId))?.id ?? null;
-        if (!conversationId) return last;
+        if (!conversationId) {
+          // It appeared while this stream waited: it is read only with its token.
+          const conv = await chats.findConversation(site.id, anonymousId);
+          if (!conv || !holds(conv)) return last;
+          conversationId = conv.id;
+        }
         for (;;) {
           const page = await chats.messagesAfter(conversationId, last, PAGE);
           for (const m of page) {
@@ -155,6 +183,11 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
   });
 
   return app;
+}
+
+/** Compares two hex hashes in constant time. */
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 /** Mounted at /api/sites/:siteId/chat. */

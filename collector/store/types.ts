@@ -137,6 +137,8 @@ export interface ConversationRef {
   email: string | null;
   /** The sequence id of its last message (0 before the first). */
   lastSeq: number;
+  /** SHA-256 of the token the visitor's browser holds (null for a conversation from before tokens). */
+  tokenHash?: string | null;
 }
 
 export interface NewChatMessage {
@@ -147,6 +149,8 @@ export interface NewChatMessage {
   userId?: string | null;
   /** An email learned with this message; kept on the conversation. */
   email?: string | null;
+  /** A visitor's first message (or the first since tokens): the hash of the token their browser now holds. */
+  tokenHash?: string;
 }
 
 export interface AddedChatMessage {

@@ -9,6 +9,7 @@ import { type Client, createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../collector/store/open.ts';
 import type { ConversationReply, InboxReply, IngestReply } from '../../wire.ts';
+import { VISITOR_UA } from '../support/browser.ts';
 import { type CollectorProcess, startCollectorProcess } from '../support/collector-process.ts';
 import { type Sqld, startSqld } from '../support/sqld.ts';
 
@@ -135,7 +136,7 @@ async function burst(c: Burstable) {
       try {
         const res = await fetch(`${c.url}/v1/batch`, {
           method: 'POST',
-          headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
+          headers: { 'Content-Type': 'text/plain', Origin: ORIGIN, 'User-Agent': VISITOR_UA },
           body: JSON.stringify({ writeKey: c.site.siteKey, batch }),
           signal: timeout(),
         });

@@ -29,14 +29,35 @@ beforeEach(async () => {
     }),
   });
 });
-afterEach(() => h.close());
+afterEach(() => {
+  tokens.clear();
+  return h.close();
+});
 
+/** The conversation token each visitor's browser makes and keeps, as the widget does. */
+const tokens = new Map<string, string>();
+const tokenOf = (anon: string) => {
+  if (!tokens.has(anon)) tokens.set(anon, `tok-${anon}-${Math.random().toString(36).slice(2)}-0000`);
+  return tokens.get(anon)!;
+};
 const say = (text: string, clientId: string, anonymousId = 'anon-c', extra: object = {}) =>
   app.request('/v1/chat/messages', {
     method: 'POST',
     headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
-    body: JSON.stringify({ key: h.site.siteKey, anonymousId, clientId, text, ...extra }),
+    body: JSON.stringify({
+      key: h.site.siteKey,
+      anonymousId,
+      clientId,
+      text,
+      token: tokenOf(anonymousId),
+      ...extra,
+    }),
   });
+/** A visitor's stream path with the token their browser holds. */
+const withToken = (path: string) => {
+  const anon = new URL(path, 'http://x').searchParams.get('anonymousId');
+  return anon && !path.includes('token=') ? `${path}&token=${tokenOf(anon)}` : path;
+};
 const admin = (path: string, init: RequestInit = {}) =>
   app.request(path, {
     ...init,
@@ -50,7 +71,10 @@ function sse(path: string, headers: Record<string, string> = {}, on: { request: 
   const ctl = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   const done = (async () => {
-    const res = await on.request(path, { headers: { Origin: ORIGIN, ...headers }, signal: ctl.signal });
+    const res = await on.request(withToken(path), {
+      headers: { Origin: ORIGIN, ...headers },
+      signal: ctl.signal,
+    });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     reader = res.body!.getReader();
     const dec = new TextDecoder();
@@ -410,4 +434,48 @@ test('many first messages at once: all stored through the one writer, none waits
   expect(await h.count('SELECT COUNT(*) FROM inbox_changes')).toBe(90);
   console.log(`30 first messages at once: ${ms} ms`);
   expect(ms).toBeLessThan(5_000);
+});
+
+test('another browser cannot read or post to a conversation with the anonymous id alone', async () => {
+  expect((await say('My order number is 1234', 'own-1', 'anon-own')).status).toBe(201);
+  const thief = (token?: string) =>
+    app.request('/v1/chat/messages', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
+      body: JSON.stringify({
+        key: h.site.siteKey,
+        anonymousId: 'anon-own',
+        clientId: 'thief-1',
+        text: 'what did I say?',
+        ...(token ? { token } : {}),
+      }),
+    });
+  for (const res of [await thief(), await thief('a-guessed-token-0000')]) {
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toMatchObject({ code: 'chat_token', field: 'token' });
+  }
+  const read = (token: string) =>
+    app.request(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-own&token=${token}`, {
+      headers: { Origin: ORIGIN },
+    });
+  expect((await read('a-guessed-token-0000')).status).toBe(403);
+  expect(
+    (
+      await app.request(`/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-own`, {
+        headers: { Origin: ORIGIN },
+      })
+    ).status,
+  ).toBe(403);
+  // A stream opened before the first message, with another token, never receives the conversation.
+  const early = sse(
+    `/v1/chat/stream?key=${h.site.siteKey}&anonymousId=anon-late&token=someone-elses-token-00`,
+  );
+  await until(() => early.events.some((e) => e.event === 'ready'));
+  expect((await say('Hello from the real browser', 'late-1', 'anon-late')).status).toBe(201);
+  await new Promise((r) => setTimeout(r, 400));
+  expect(early.messages()).toEqual([]);
+  early.close();
+  // The owner goes on.
+  expect((await say('And one more thing', 'own-2', 'anon-own')).status).toBe(201);
+  expect(await h.count("SELECT COUNT(*) FROM chat_messages WHERE text = 'what did I say?'")).toBe(0);
 });

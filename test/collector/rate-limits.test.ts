@@ -136,6 +136,7 @@ describe('limits of their own', () => {
             anonymousId: 'talker',
             clientId: `c-${i}`,
             text: `hello ${i}`,
+            token: 'the-talkers-own-token',
           }),
         });
       const codes = [];

@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../collector/store/open.ts';
+import { VISITOR_UA } from '../support/browser.ts';
 import { startCollectorProcess } from '../support/collector-process.ts';
 import { type Sqld, startSqld } from '../support/sqld.ts';
 
@@ -35,7 +36,11 @@ const api = async (base: string, path: string, init: RequestInit = {}) => {
 const batch = (base: string, events: object[], origin?: string) =>
   fetch(`${base}/v1/batch`, {
     method: 'POST',
-    headers: { 'Content-Type': 'text/plain', ...(origin ? { Origin: origin } : {}) },
+    // as a page sends them: its Origin and a browser's user agent (a library's would read as a bot)
+    headers: {
+      'Content-Type': 'text/plain',
+      ...(origin ? { Origin: origin, 'User-Agent': VISITOR_UA } : {}),
+    },
     body: JSON.stringify({ writeKey: site.siteKey, batch: events }),
   });
 

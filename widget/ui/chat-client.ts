@@ -23,6 +23,16 @@ const save = (k: string, x: unknown) => {
 };
 const cid = () => `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 
+/**
+ * The conversation's token (localStorage `tp_ck`): made here before the first message, sent with every message
+ * and on the stream. The collector binds it to the conversation, so the anonymous id alone reads nothing.
+ */
+function token(): string {
+  let t = load('tp_ck');
+  if (!t) save('tp_ck', (t = crypto.getRandomValues(new Uint32Array(4)).join('-')));
+  return t;
+}
+
 export function chatClient(core: UICore, changed: () => void) {
   const c = {
     messages: [] as ChatMessage[],
@@ -57,7 +67,7 @@ export function chatClient(core: UICore, changed: () => void) {
 
   function connect() {
     if (es) return;
-    const url = `${core.api}/v1/chat/stream?key=${core.siteKey}&anonymousId=${encodeURIComponent(core.anonymousId())}`;
+    const url = `${core.api}/v1/chat/stream?key=${core.siteKey}&anonymousId=${encodeURIComponent(core.anonymousId())}&token=${token()}`;
     es = new EventSource(`${url}&after=${last()}`);
     es.onmessage = (e) => add(JSON.parse(e.data));
     es.onerror = () => {
@@ -104,6 +114,7 @@ export function chatClient(core: UICore, changed: () => void) {
             anonymousId: core.anonymousId(),
             clientId: p.clientId,
             text: p.text,
+            token: token(),
             email: knownEmail(),
             url: location.href,
           });

@@ -72,7 +72,7 @@ async function findConversation(
   anonymousId: string,
 ): Promise<ConversationRef | null> {
   const rs = await db.execute({
-    sql: 'SELECT id, site_id, anonymous_id, email, last_seq FROM conversations WHERE site_id = ? AND anonymous_id = ?',
+    sql: 'SELECT id, site_id, anonymous_id, email, last_seq, token_hash FROM conversations WHERE site_id = ? AND anonymous_id = ?',
     args: [siteId, anonymousId],
   });
   const r = rs.rows[0];
@@ -83,6 +83,7 @@ async function findConversation(
         anonymousId: String(r.anonymous_id),
         email: r.email == null ? null : String(r.email),
         lastSeq: Number(r.last_seq),
+        tokenHash: r.token_hash == null ? null : String(r.token_hash),
       }
     : null;
 }
@@ -126,10 +127,17 @@ export async function appendMessage(
   if (!conv) {
     const id = `c_${newId(14)}`;
     await tx.execute({
-      sql: 'INSERT INTO conversations (id, site_id, anonymous_id, email, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      args: [id, siteId, anonymousId, m.email ?? null, now, now],
+      sql: 'INSERT INTO conversations (id, site_id, anonymous_id, email, created_at, updated_at, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      args: [id, siteId, anonymousId, m.email ?? null, now, now, m.tokenHash ?? null],
     });
-    conv = { id, siteId, anonymousId, email: null, lastSeq: 0 };
+    conv = { id, siteId, anonymousId, email: null, lastSeq: 0, tokenHash: m.tokenHash ?? null };
+  } else if (m.tokenHash && !conv.tokenHash) {
+    // A conversation from before tokens: the browser that writes next holds it from now on.
+    await tx.execute({
+      sql: 'UPDATE conversations SET token_hash = ? WHERE id = ? AND token_hash IS NULL',
+      args: [m.tokenHash, conv.id],
+    });
+    conv.tokenHash = m.tokenHash;
   }
   const previousEmail = conv.email;
   if (m.clientId) {

@@ -25,6 +25,7 @@ import m023 from './023-automations.ts';
 import m024 from './024-roles.ts';
 import m025 from './025-bot-days.ts';
 import m026 from './026-cookieless-and-leads-index.ts';
+import m027 from './027-chat-tokens.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m024,
   m025,
   m026,
+  m027,
 ];
 
 /**
