@@ -26,6 +26,8 @@ import type {
 export interface User {
   id: string;
   email: string;
+  /** A member works with profiles, the inbox and automation rules; settings and webhooks are an admin's. */
+  role?: 'admin' | 'member';
 }
 
 /** Every failed request becomes one of these; `message` is fit to show to the user. */

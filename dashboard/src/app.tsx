@@ -88,8 +88,10 @@ export function App() {
 function Page({ route, user }: { route: Route; user: User }) {
   if (route.name === 'overview') return <OverviewPage />;
   if (route.name === 'inbox') return <InboxPage id={route.id} user={user} />;
-  if (route.name === 'settings') return <SettingsPage section={route.section} />;
-  if (route.name === 'automations') return <AutomationsPage section={route.section} id={route.id} />;
+  if (route.name === 'settings')
+    return user.role === 'member' ? <AdminOnly what="Settings" /> : <SettingsPage section={route.section} />;
+  if (route.name === 'automations')
+    return <AutomationsPage section={route.section} id={route.id} admin={user.role !== 'member'} />;
   if (route.name === 'profiles') return <ProfilesPage />;
   if (route.name === 'profile') return <ProfilePage key={route.id} id={route.id} />;
   return (
@@ -98,6 +100,22 @@ function Page({ route, user }: { route: Route; user: User }) {
       <p>
         There is no dashboard page at this address. <Link href={`${BASE}/`}>Go to the overview</Link>.
       </p>
+    </>
+  );
+}
+
+/** What a member sees on an admin's page: who can help, not a failed request. */
+export function AdminOnly({ what }: { what: string }) {
+  return (
+    <>
+      <PageTitle title={what}>{what}</PageTitle>
+      <div class="empty">
+        <h2>Only an admin can change this</h2>
+        <p>
+          Sites, users, API keys, webhooks and privacy are managed by the admins of this Touchpoint. Ask one
+          of them if something here needs to change.
+        </p>
+      </div>
     </>
   );
 }
@@ -122,7 +140,7 @@ function Shell({
     ['profiles', 'Profiles'],
     ['inbox', 'Inbox'],
     ['automations', 'Automations'],
-    ['settings', 'Settings'],
+    ...(user.role === 'member' ? [] : ([['settings', 'Settings']] as [string, string][])),
   ];
   const inbox = useInbox();
   const unread = unreadTotal(inbox.conversations);

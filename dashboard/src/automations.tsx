@@ -25,8 +25,18 @@ function automationsHref(section: Section, id: string | null, siteId: string, ma
   return manySites && siteId ? `${path}?site=${encodeURIComponent(siteId)}` : path;
 }
 
-export function AutomationsPage({ section, id }: { section: string | null; id: string | null }) {
-  const current: Section = SECTIONS.some(([s]) => s === section) ? (section as Section) : 'rules';
+export function AutomationsPage({
+  section,
+  id,
+  admin = true,
+}: {
+  section: string | null;
+  id: string | null;
+  /** Webhooks are an admin's: a member sees rules and tasks. */
+  admin?: boolean;
+}) {
+  const sections = SECTIONS.filter(([s]) => admin || s !== 'webhooks');
+  const current: Section = sections.some(([s]) => s === section) ? (section as Section) : 'rules';
   const { query } = useLocation();
   const [sites, retry] = useRequest((signal) => api.sites(signal), []);
   // Whether email can be sent (an SMTP server is configured): the rule editor says so beside the action.
@@ -71,7 +81,7 @@ export function AutomationsPage({ section, id }: { section: string | null; id: s
         ) : null}
       </div>
       <nav class="tabs settings-tabs" aria-label="Automations sections">
-        {SECTIONS.map(([s, label]) => (
+        {sections.map(([s, label]) => (
           <Link
             key={s}
             href={href(s)}
