@@ -91,7 +91,15 @@ export function startAutomationWorker(store: Store, options: WorkerOptions): Aut
     for (const m of due) {
       let error: string | null = null;
       try {
-        await mailer.sendMail({ from: options.mailFrom, to: m.to, subject: m.subject, text: m.body });
+        // One Message-ID per outbox entry: a resend after a crash (sent, not yet recorded) is the same message,
+        // which mail systems show once.
+        await mailer.sendMail({
+          from: options.mailFrom,
+          to: m.to,
+          subject: m.subject,
+          text: m.body,
+          messageId: `<${m.id}@touchpoint>`,
+        });
       } catch (err) {
         error = (err as Error).message.slice(0, 300);
       }
