@@ -222,6 +222,12 @@ function Overview({ data }: { data: OverviewReply }) {
             ))}
           </ol>
         )}
+        {data.bots && data.bots.requests > 0 ? (
+          <p class="muted note bots-note">
+            {data.bots.events.toLocaleString()} {data.bots.events === 1 ? 'page event' : 'page events'} from
+            bots and headless browsers were kept out of these counts.
+          </p>
+        ) : null}
       </section>
       <section class="card" aria-labelledby="times-title">
         <h2 id="times-title">Median time between stages</h2>

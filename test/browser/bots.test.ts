@@ -1,7 +1,8 @@
 // Headless Chromium as it is (its user agent says HeadlessChrome) loading a page with the script tag: its page
 // view adds no visitor and is counted apart, while the same page in a visitor's browser makes a profile.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, screenshotPath } from '../support/browser.ts';
+import { signIn } from './dashboard-support.ts';
 import { layout, startWidgetSite, type WidgetSite, waitFor } from '../support/widget-site.ts';
 
 let w: WidgetSite;
@@ -33,4 +34,12 @@ it('keeps a headless browser out of the visitors and counts it apart', async () 
   const overview = (await collector.api(`/api/overview?site=${collector.site.id}`)).body;
   expect(overview.funnel[0].count).toBe(1);
   expect(overview.bots.requests).toBe(3);
+  // The marketer sees that they were kept out.
+  const dash = await w.browser.newPage();
+  await signIn(dash, collector);
+  await dash
+    .getByText('3 page events from bots and headless browsers were kept out of these counts.')
+    .waitFor();
+  await dash.screenshot({ path: screenshotPath('dashboard-overview-bots-1280'), fullPage: true });
+  await dash.close();
 });
