@@ -1312,3 +1312,117 @@ export interface ConversationContextReply {
   /** The latest page the browser sent, in this session or before. */
   currentPage: SeenPage | null;
 }
+
+// ---- Privacy: export, erasure, retention (dashboard ↔ collector) ----
+
+// Declaration merging: the site's retention period, shown once the site has privacy settings.
+export interface SiteRuleSettings {
+  /** Raw events older than `retentionDays` are purged (30 to 3650 days); null keeps them forever. */
+  privacy?: { retentionDays: number | null };
+}
+
+/** One stored event of an export, as it was accepted (its validated body). */
+export interface ExportedEvent {
+  messageId: string;
+  type: string;
+  event: string | null;
+  /** Event time (corrected for the sender's clock) and when it reached the collector. */
+  at: string;
+  receivedAt: string;
+  /** The identifier that owns it. */
+  ident: string;
+  proof: string | null;
+  body: WireEvent;
+}
+
+/** GET /api/profiles/:id/export: everything held about a profile (following merges to the live one). */
+export interface ProfileExport {
+  exportedAt: string;
+  siteId: string;
+  /** The live profile as the dashboard shows it: identifiers, links, merges, stage history, billing, owner, tags. */
+  profile: ProfileDetail;
+  /** Profiles merged into it (retired rows that point to it). */
+  mergedProfiles: {
+    id: string;
+    email: string | null;
+    name: string | null;
+    userId: string | null;
+    firstSeen: string;
+    lastSeen: string;
+    mergedInto: string;
+  }[];
+  /** Every identifier (identity key) held for it, with when it was first seen. */
+  identifiers: (Identifier & { key: string; createdAt: string })[];
+  links: LinkSummary[];
+  stageHistory: StageHistoryEntry[];
+  /** A stage set by hand, kept until evidence moves past it. */
+  stageOverride: { stage: Stage; reason: string; at: string } | null;
+  /** Every stored event, oldest first. */
+  events: ExportedEvent[];
+  /** The form submissions among them. */
+  formSubmissions: ExportedEvent[];
+  /** The touches (arrivals) kept for attribution. */
+  touches: { id: string; messageId: string; at: string; channel: string; touch: Record<string, unknown> }[];
+  conversations: {
+    id: string;
+    anonymousId: string;
+    email: string | null;
+    status: string;
+    createdAt: string;
+    updatedAt: string;
+    messages: (ChatMessage & { userId: string | null })[];
+  }[];
+  payments: {
+    id: string;
+    invoiceId: string | null;
+    paymentId: string | null;
+    status: string;
+    /** Minor units of `currency`. */
+    amount: number | null;
+    refunded: number;
+    currency: string | null;
+    method: string | null;
+    at: string;
+    source: string;
+    customerId: string | null;
+    email: string | null;
+  }[];
+  tasks: FollowUpTask[];
+  tags: string[];
+  /** The change log rows about it. */
+  changes: ProfileChangeItem[];
+  /** Its speed-to-lead clock, when it became a lead. */
+  leadResponse: {
+    startedAt: string;
+    startKind: string;
+    channel: string;
+    firstAutoAt: string | null;
+    firstHumanAt: string | null;
+  } | null;
+}
+
+/** What an erasure removed, by kind: no personal data. */
+export type ErasureCounts = Record<string, number>;
+
+/** The audit receipt an erasure leaves (GET /api/erasures, POST /api/profiles/:id/erase). */
+export interface ErasureReceipt {
+  id: string;
+  siteId: string;
+  erasedAt: string;
+  /** The admin who erased (null when done with an API token). */
+  byUserId: string | null;
+  via: 'session' | 'token';
+  /** Why, as the admin said (refused when it names the person). */
+  reason: string | null;
+  counts: ErasureCounts;
+}
+
+/** POST /api/profiles/:id/erase {reason?}. */
+export interface EraseReply {
+  erasure: ErasureReceipt;
+}
+
+/** GET /api/erasures?site=: newest first. */
+export interface ErasuresReply {
+  erasures: ErasureReceipt[];
+}

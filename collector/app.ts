@@ -26,6 +26,7 @@ import { limitBody } from './http/body.ts';
 import { ApiError, onError } from './http/errors.ts';
 import { staticRoutes } from './http/static.ts';
 import { ingestRoutes } from './ingest/routes.ts';
+import { privacyRoutes } from './privacy/routes.ts';
 import type { Store } from './store/types.ts';
 
 export interface AppDeps {
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): Hono {
       allowPrivate: deps.allowPrivate ?? allowPrivate(),
     }),
   );
+  app.route('/api', privacyRoutes(store));
   app.route('/api', adminRoutes(store, { buckets, limits }));
   app.route('/', staticRoutes(deps.distDir));
   return app;

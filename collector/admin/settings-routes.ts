@@ -20,6 +20,8 @@ import {
   DEFAULT_REFERRAL_DAILY_LIMIT,
   DEFAULT_SCORE,
   identitySettings,
+  RETENTION_DAYS,
+  retentionDays,
 } from '../identity/rules.ts';
 import type { Site, Store, TokenRow } from '../store/types.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone, siteTimeZone } from '../reports/zone.ts';
@@ -94,6 +96,12 @@ const SettingsSchema = v.object({
           ),
         ),
       ),
+    }),
+  ),
+  // Retention: raw events older than this are purged (store.privacy.purge); null keeps them forever.
+  privacy: v.optional(
+    v.object({
+      retentionDays: v.optional(v.nullable(whole('retentionDays', RETENTION_DAYS.min, RETENTION_DAYS.max))),
     }),
   ),
 });
@@ -191,6 +199,8 @@ function ruleSettings(site: Site): SiteSettingsReply {
       referralDailyLimit: applied.referralDailyLimit,
     },
     reports: { timeZone: siteTimeZone(site.settings) },
+    // Shown once the site has privacy settings (null: raw events are kept forever).
+    ...(site.settings.privacy ? { privacy: { retentionDays: retentionDays(site.settings) } } : {}),
   };
   return {
     settings,
@@ -204,6 +214,7 @@ function ruleSettings(site: Site): SiteSettingsReply {
         referralDailyLimit: DEFAULT_REFERRAL_DAILY_LIMIT,
       },
       reports: { timeZone: DEFAULT_TIME_ZONE },
+      privacy: { retentionDays: null },
       builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
     },
   };
@@ -274,6 +285,8 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     }
     if (body.reports?.timeZone !== undefined)
       stored.reports = { ...record(stored.reports), timeZone: body.reports.timeZone };
+    if (body.privacy?.retentionDays !== undefined)
+      stored.privacy = { ...record(stored.privacy), retentionDays: body.privacy.retentionDays };
     await store.sites.setSettings(site.id, stored);
     // The next event stitched for this site reads the new rules; events already folded keep theirs.
     return c.json(ruleSettings({ ...site, settings: stored }));

@@ -52,6 +52,7 @@ export interface AutomationWorker {
 }
 
 const SWEEP_MS = 60_000;
+const PURGE_MS = 60_000;
 
 export function startAutomationWorker(store: Store, options: WorkerOptions): AutomationWorker {
   const log = options.log ?? (() => {});
@@ -62,6 +63,7 @@ export function startAutomationWorker(store: Store, options: WorkerOptions): Aut
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let again = false;
+  let purgedAt = -Infinity;
   const inFlight = new Set<Promise<unknown>>();
 
   async function deliver(now: number) {
@@ -109,6 +111,15 @@ export function startAutomationWorker(store: Store, options: WorkerOptions): Aut
   }
 
   async function pass() {
+    // Retention: at most once a minute, beside the rounds (store.privacy.purge is a few short write jobs).
+    if (Date.now() - purgedAt >= PURGE_MS) {
+      purgedAt = Date.now();
+      const purge: Promise<unknown> = store.privacy
+        .purge(purgedAt)
+        .catch((err: unknown) => !stopped && log(`privacy: ${(err as Error).message}`))
+        .finally(() => inFlight.delete(purge));
+      inFlight.add(purge);
+    }
     for (let rounds = 0; rounds < 50 && !stopped; rounds++) {
       const now = Date.now();
       const waits = await store.automations.pending();

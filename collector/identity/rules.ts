@@ -19,6 +19,8 @@ export interface IdentitySettings {
   referralDailyLimit: number;
   /** Lead score weights and the `qualified` threshold. */
   score: ScoreSettings;
+  /** Raw events older than this many days are purged (`privacy.retentionDays`); null or absent keeps them. */
+  retentionDays?: number | null;
 }
 
 export interface ScoreSettings {
@@ -113,6 +115,19 @@ const strings = (x: unknown): string[] =>
 const num = (x: unknown, fallback: number, min = 0): number =>
   typeof x === 'number' && Number.isFinite(x) && x >= min ? x : fallback;
 
+/** The allowed retention periods, in days. */
+export const RETENTION_DAYS = { min: 30, max: 3650 } as const;
+
+/** The site's retention period in days (`settings.privacy.retentionDays`), or null to keep raw events forever. */
+export function retentionDays(settings: unknown): number | null {
+  const s = (settings && typeof settings === 'object' ? settings : {}) as Record<string, unknown>;
+  const p = (s.privacy && typeof s.privacy === 'object' ? s.privacy : {}) as Record<string, unknown>;
+  const d = p.retentionDays;
+  return typeof d === 'number' && Number.isInteger(d) && d >= RETENTION_DAYS.min && d <= RETENTION_DAYS.max
+    ? d
+    : null;
+}
+
 /**
  * Settings from the site's origins and its `settings` JSON (`{identity:{…}, score:{…}}`). Lists in the
  * settings extend the defaults; `identity.replaceDefaults: true` replaces them.
@@ -147,6 +162,7 @@ export function identitySettings(origins: string[], settings: unknown): Identity
       chat: num(sc.chat, DEFAULT_SCORE.chat),
       forms,
     },
+    retentionDays: retentionDays(s),
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   ConversationContextReply,
   ConversationStatus,
   ConversationSummary,
+  ErasureReceipt,
   FormDefinition,
   FormInput,
   InboxChange,
@@ -25,6 +26,7 @@ import type {
   OverviewReply,
   ProfileChangesReply,
   ProfileDetail,
+  ProfileExport,
   ProfileSort,
   ProfileStatus,
   ProfileSummary,
@@ -445,6 +447,40 @@ export interface AutomationStore {
   emails(siteId: string): Promise<OutboxEmail[]>;
 }
 
+// ---- Privacy ----
+
+/** Who asked for an erasure (kept on its receipt). */
+export interface ErasureBy {
+  userId: string | null;
+  via: 'session' | 'token';
+  reason: string | null;
+}
+
+export interface PurgeResult {
+  /** Raw events purged by this call. */
+  events: number;
+  /** Old events still wait (the call stopped at its time budget). */
+  more: boolean;
+}
+
+export interface PrivacyStore {
+  /** Everything held about a profile (following merges to the live one); null when there is none. */
+  export(id: string): Promise<ProfileExport | null>;
+  /**
+   * Removes the live profile, the profiles merged into it and everything about them in one write transaction,
+   * leaves a receipt and the tombstones of its identifiers, then checkpoints the WAL; null when there is none.
+   * Refused (naming `reason`) when the reason names the person.
+   */
+  erase(id: string, by: ErasureBy): Promise<ErasureReceipt | null>;
+  /** Erasure receipts, newest first; one site's or all. */
+  erasures(query: { siteId?: string; limit: number }): Promise<ErasureReceipt[]>;
+  /**
+   * Purges raw events (and their touches) older than each site's retention period, in small write jobs, keeping
+   * what they folded into their profiles so a later refold starts from it.
+   */
+  purge(now: number, options?: { budgetMs?: number; batch?: number }): Promise<PurgeResult>;
+}
+
 // ---- Operations ----
 
 export interface WriterState {
@@ -468,6 +504,7 @@ export interface Store {
   readonly reports: ReportStore;
   readonly billing: BillingStore;
   readonly automations: AutomationStore;
+  readonly privacy: PrivacyStore;
   /** The writer's queue and counters (for /ready and benchmarks). */
   writerState(): Promise<WriterState>;
   /** Answers when the database can be read (for /ready). */

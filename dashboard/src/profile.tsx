@@ -1,5 +1,6 @@
 // One customer: who they are, where they stand and why, how they arrived, what they paid, why their
 // identifiers are one person, and their journey; with merge, undo merge and stage override.
+import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import {
   type Identifier,
@@ -13,7 +14,7 @@ import {
   type TimelineItem,
   type TouchSummary,
 } from '../../wire.ts';
-import { type ApiError, api, isAbort } from './api.ts';
+import { type ApiError, api, isAbort, request } from './api.ts';
 import { ProfileTasks } from './automations-profile.tsx';
 import { ErrorNotice, Loading, PageTitle, RelativeTime, StageBadge, UrlText } from './components.tsx';
 import { ConfirmDialog } from './dialog.tsx';
@@ -240,6 +241,7 @@ function ProfileHeader({
           <button type="button" class="button button-small" onClick={() => setDialog('merge')}>
             Merge with…
           </button>
+          <PrivacyActions profile={profile} />
         </div>
       </div>
       {profile.name && profile.email ? <p class="profile-sub">{profile.name}</p> : null}
@@ -1029,4 +1031,172 @@ function UndoDialog({
       <ReasonField value={reason} onInput={setReason} />
     </ConfirmDialog>
   );
+}
+
+// ---- Privacy (admins only): export everything held about the person, or erase them ----
+
+/** Whether the signed-in user is an admin (GET /api/me): export and erasure are hidden from members. */
+function useAdmin(): boolean {
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    const controller = new AbortController();
+    api.me(controller.signal).then(
+      (reply) => setAdmin(!!reply.user && reply.user.role !== 'member'),
+      () => setAdmin(false),
+    );
+    return () => controller.abort();
+  }, []);
+  return admin;
+}
+
+function PrivacyActions({ profile }: { profile: ProfileDetail }) {
+  const admin = useAdmin();
+  const [erasing, setErasing] = useState(false);
+  const exporting = useAction();
+  if (!admin) return null;
+  const path = `/api/profiles/${encodeURIComponent(profile.id)}`;
+  const download = () =>
+    exporting.run(
+      () => request<unknown>(`${path}/export`),
+      (data) => {
+        const url = URL.createObjectURL(
+          new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
+        );
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `profile-${profile.id}.json`;
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      },
+    );
+  return (
+    <>
+      <button type="button" class="button button-small" disabled={exporting.busy} onClick={download}>
+        {exporting.busy ? 'Preparing…' : 'Export data'}
+      </button>
+      <button type="button" class="button button-small button-danger" onClick={() => setErasing(true)}>
+        Erase this person
+      </button>
+      {exporting.error ? <ErrorNotice error={exporting.error} /> : null}
+      {erasing ? <EraseDialog profile={profile} path={path} onClose={() => setErasing(false)} /> : null}
+    </>
+  );
+}
+
+function EraseDialog({
+  profile,
+  path,
+  onClose,
+}: {
+  profile: ProfileDetail;
+  path: string;
+  onClose: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  const action = useAction();
+  const merged = new Set((profile.merges ?? []).filter((m) => !m.undoneAt).map((m) => m.mergedId)).size;
+  const payments = profile.billing?.list.length ?? 0;
+  const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+  return (
+    <ConfirmDialog
+      title="Erase this person?"
+      confirmLabel="Erase for good"
+      danger
+      busy={action.busy}
+      error={action.error}
+      onClose={onClose}
+      onConfirm={() =>
+        action.run(
+          () =>
+            request<{ erasure: { id: string } }>(`${path}/erase`, {
+              method: 'POST',
+              body: reason.trim() ? { reason: reason.trim() } : {},
+            }),
+          (reply) => {
+            onClose();
+            navigate(profilesListHref());
+            showErasedNotice(reply.erasure.id);
+          },
+        )
+      }
+    >
+      <p>
+        Everything Touchpoint holds about <strong>{who(profile).label}</strong> is removed at once. This
+        cannot be undone:
+      </p>
+      <ul>
+        <li>
+          the profile
+          {merged ? ` and the ${count(merged, 'profile', 'profiles')} merged into it` : ''}, and its{' '}
+          {count(profile.identifiers.length, 'identifier', 'identifiers')}
+        </li>
+        <li>
+          {count(profile.eventCount, 'event', 'events')} of the journey, with form submissions and touches
+        </li>
+        <li>chat conversations with their browsers</li>
+        <li>
+          {payments ? `${count(payments, 'payment', 'payments')} and ` : ''}the stage history, tasks, tags and
+          the change log
+        </li>
+        <li>webhooks and emails about them that are waiting or were sent</li>
+      </ul>
+      <p>
+        The overview and attribution stop counting them. A receipt without personal data is kept, and their
+        identifiers are blocked so a delayed event cannot bring them back. Export the data first if a copy is
+        needed.
+      </p>
+      <label class="field">
+        Reason (optional, kept on the receipt: do not name the person)
+        <input
+          type="text"
+          maxLength={300}
+          value={reason}
+          placeholder="Erasure request 2024-17"
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+      </label>
+    </ConfirmDialog>
+  );
+}
+
+/** A notice over the profiles list after an erasure (the profile page is gone by then). */
+function showErasedNotice(receipt: string) {
+  const host = document.createElement('div');
+  document.body.append(host);
+  const close = () => {
+    render(null, host);
+    host.remove();
+  };
+  render(
+    <div
+      class="notice"
+      role="status"
+      style={{
+        position: 'fixed',
+        left: '50%',
+        bottom: '1.5rem',
+        transform: 'translateX(-50%)',
+        width: 'max-content',
+        maxWidth: 'calc(100vw - 2rem)',
+        padding: '0.75rem 1rem',
+        color: 'var(--text)',
+        background: 'var(--surface)',
+        border: '1px solid var(--border)',
+        borderRadius: 'var(--radius)',
+        boxShadow: '0 6px 24px rgb(0 0 0 / 0.18)',
+        zIndex: '50',
+      }}
+    >
+      <span>
+        The person was erased: everything about them is gone. Receipt <code>{receipt}</code>.
+      </span>
+      <button type="button" class="button button-small" onClick={close}>
+        Dismiss
+      </button>
+    </div>,
+    host,
+  );
+  setTimeout(close, 15_000);
 }

@@ -25,6 +25,7 @@ export async function openClient(url: string, authToken?: string): Promise<Db> {
     await db.execute('PRAGMA journal_mode=WAL');
     return db;
   }
-  // A server (or an in-memory database): the client's own connections.
+  // A server (or an in-memory database): the client's own connections. (secure_delete is the server's setting:
+  // sqld refuses the PRAGMA from a client, and an in-memory database has no file to scrub.)
   return createClient({ url, authToken, timeout: 3 } as Parameters<typeof createClient>[0]);
 }

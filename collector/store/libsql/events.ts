@@ -4,6 +4,7 @@ import { billingFacts } from '../../billing/events.ts';
 import type { PreparedEvent } from '../../ingest/prepare.ts';
 import type { WriteOutcome } from '../types.ts';
 import { recordPayment } from './ledger.ts';
+import { refusedEvents } from './privacy.ts';
 import { identify } from './stitch/rows.ts';
 import { siteSettings } from './stitch/settings.ts';
 import { stitchEvents } from './stitch/stitch.ts';
@@ -58,14 +59,18 @@ async function insertEvents(tx: Exec, siteId: string, events: PreparedEvent[]): 
   return stored;
 }
 
-/** Stores one site's events and updates its profiles; returns the messageIds that were new. */
+/** Stores one site's events and updates its profiles; returns the messageIds accepted (new, or refused unstored). */
 export async function commitSiteEvents(tx: Exec, group: SiteEvents, now: number): Promise<Set<string>> {
   const settings = await siteSettings(tx, group.siteId);
   // Identifiers first: each event is stored under its owner key (user id, else anonymous id), which is how
   // a profile finds its events.
   const identified = identify(group.events, settings);
-  const stored = await insertEvents(tx, group.siteId, group.events);
-  const fresh = identified.filter((e) => stored.has(e.messageId));
+  // An erased person's identifiers, or a time in the purged past: such an event is acknowledged, never stored.
+  const refused = await refusedEvents(tx, group.siteId, identified, settings, now);
+  const kept = refused.size ? group.events.filter((e) => !refused.has(e.messageId)) : group.events;
+  const stored = await insertEvents(tx, group.siteId, kept);
+  for (const id of refused) stored.add(id);
+  const fresh = identified.filter((e) => stored.has(e.messageId) && !refused.has(e.messageId));
   if (fresh.length === 0) return stored;
   await stitchEvents(tx, group.siteId, fresh, settings, now);
   for (const e of fresh) {

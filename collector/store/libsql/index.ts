@@ -22,6 +22,7 @@ import {
 import { migrate, snapshot } from './migrate.ts';
 import { ltv } from './ltv.ts';
 import { overview } from './overview.ts';
+import { createPrivacyStore } from './privacy.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
 import { createRefolder } from './refolder.ts';
 import { createSiteStore } from './sites.ts';
@@ -53,12 +54,17 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
   versions.on('sites', forgetAllSettings);
   const sites = createSiteStore(client, write, versions);
   const refolder = createRefolder(client, write);
+  const automations = createAutomationStore(client, write);
   return {
     client,
     onChange: (name, listener) => versions.on(name, listener),
     sites,
     accounts: createAccountStore(client, write),
-    automations: createAutomationStore(client, write),
+    automations,
+    privacy: createPrivacyStore(client, write, {
+      url: options.url,
+      tasks: (profileId) => automations.tasks({ profileId, status: 'all' }),
+    }),
     forms: createFormStore(client, write, versions),
     chat: createChatStore(client, write, versions, feed),
     events: {

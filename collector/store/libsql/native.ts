@@ -50,6 +50,8 @@ export function openNative(path: string): Db {
   const writer = connection(path);
   // An acknowledged write is on disk: the commit waits for the fsync of the WAL.
   writer.db.exec('PRAGMA synchronous=FULL');
+  // What a write deletes or overwrites is zeroed in the file, not left in free space (erasure, retention).
+  writer.db.exec('PRAGMA secure_delete=ON');
   let inTransaction = false;
   return {
     async execute(stmt) {

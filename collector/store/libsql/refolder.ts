@@ -5,6 +5,7 @@
 import type { ProfileState } from '../../identity/profile.ts';
 import { emptyProfile, eventOrder, type FoldEvent, foldEvent } from '../../identity/profile.ts';
 import type { Db as Client } from './client.ts';
+import { purgedHistory } from './privacy.ts';
 import { onRefoldQueued, writeProfiles } from './stitch/profiles.ts';
 import { eventFromRow } from './stitch/rows.ts';
 import { siteSettings } from './stitch/settings.ts';
@@ -52,7 +53,9 @@ async function readAndFold(client: Exec, siteId: string, profileId: string) {
     }
   }
   events.sort(eventOrder);
-  const state: ProfileState = emptyProfile();
+  // Onto the profile's purged history (retention), when its oldest events were purged.
+  const purged = await purgedHistory(client, siteId, new Map([[profileId, new Set(keys)]]));
+  const state: ProfileState = purged.get(profileId) ?? emptyProfile();
   const own = new Set(keys);
   for (let i = 0; i < events.length; i++) {
     foldEvent(state, events[i], own, settings);

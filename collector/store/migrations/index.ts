@@ -26,6 +26,7 @@ import m024 from './024-roles.ts';
 import m025 from './025-bot-days.ts';
 import m026 from './026-cookieless-and-leads-index.ts';
 import m027 from './027-chat-tokens.ts';
+import m028 from './028-privacy.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -56,6 +57,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m025,
   m026,
   m027,
+  m028,
 ];
 
 /**

@@ -12,7 +12,6 @@ import {
 import { eventTouches } from '../../../identity/channels.ts';
 import { attributionColumns } from '../../../identity/payments.ts';
 import {
-  derive,
   emptyProfile,
   foldEvent,
   type FoldEvent,
@@ -24,6 +23,7 @@ import {
   stageTimes,
 } from '../../../identity/profile.ts';
 import type { IdentitySettings } from '../../../identity/rules.ts';
+import { deriveFrom, purgedHistory } from '../privacy.ts';
 import { restageReferrers, settleReferrals } from './referrals.ts';
 import type { Replayed } from './replay.ts';
 import { eventFromRow, type NodeRow, type StitchEvent } from './rows.ts';
@@ -197,7 +197,10 @@ export async function settleProfiles(
       [...owner.keys()],
     );
     for (const r of rows) evs.get(owner.get(String(r.ident))!)!.push(eventFromRow(r, settings));
-    for (const [pid, list] of evs) states.set(pid, derive(list, keysOf.get(pid)!, settings));
+    // A profile whose oldest events were purged (retention) folds the rest onto what those folded to.
+    const purged = await purgedHistory(tx, siteId, keysOf);
+    for (const [pid, list] of evs)
+      states.set(pid, deriveFrom(purged.get(pid), list, keysOf.get(pid)!, settings));
   }
 
   // What the new events did besides the profile's fields: forms, chats started, payments made or failed.
