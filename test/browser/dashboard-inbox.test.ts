@@ -27,7 +27,14 @@ async function visitorSays(anonymousId: string, text: string) {
   const res = await fetch(`${h.collector.url}/v1/chat/messages`, {
     method: 'POST',
     headers: { 'Content-Type': 'text/plain', Origin: 'https://shop.example' },
-    body: JSON.stringify({ key: h.collector.site.siteKey, anonymousId, clientId: `c-${n++}`, text }),
+    // with the conversation's token, which the widget makes and keeps
+    body: JSON.stringify({
+      key: h.collector.site.siteKey,
+      anonymousId,
+      clientId: `c-${n++}`,
+      text,
+      token: `token-of-${anonymousId}`,
+    }),
   });
   expect(res.status, await res.clone().text()).toBeLessThan(300);
 }

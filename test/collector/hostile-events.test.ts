@@ -248,6 +248,8 @@ describe('chat and search with U+0000 or a lone surrogate', () => {
       anonymousId: 'v1',
       clientId: 'c1',
       text: 'hi',
+      // the conversation's token, which the widget makes and keeps
+      token: 'the-visitors-own-token',
       ...post,
     });
 
