@@ -1246,6 +1246,8 @@ export interface OverviewReply {
   speedToLead?: SpeedToLead & { byChannel: (SpeedToLead & { channel: string })[] };
   /** Bots and headless browsers kept out of every count above, in the range (whole UTC days). */
   bots?: { requests: number; events: number };
+  /** Page views sent before consent (`context.consent: false`): counted here, kept nowhere. */
+  cookieless?: { views: number };
 }
 
 // Declaration merging: a profile's owner and tags.

@@ -205,12 +205,22 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const error = identifyProblem(access, x.event.raw, x.event.proof);
       if (error) checked[i] = { ok: false, error, field: 'context.userHash', messageId: x.event.messageId };
     }
-    const good = checked.filter((x): x is Extract<Checked, { ok: true }> => x.ok).map((x) => x.event);
+    // Sent before the visitor consented (`context.consent: false`): a page view is counted, nothing is kept.
+    const withoutConsent = (x: Checked) => x.ok && x.event.raw.context?.consent === false;
+    const views = checked.filter((x) => withoutConsent(x) && x.ok && x.event.type === 'page').length;
+    if (views) await deps.events.countCookieless(access.site.id, views);
+    const good = checked
+      .filter((x): x is Extract<Checked, { ok: true }> => x.ok && !withoutConsent(x))
+      .map((x) => x.event);
     const outcomes = await deps.events.submit(access.site.id, good);
     let g = 0;
     return checked.map((x, index) =>
       x.ok
-        ? { index, messageId: x.event.messageId, status: outcomes[g++] }
+        ? {
+            index,
+            messageId: x.event.messageId,
+            status: withoutConsent(x) ? ('accepted' as const) : outcomes[g++],
+          }
         : {
             index,
             ...(x.messageId ? { messageId: x.messageId } : {}),

@@ -237,6 +237,8 @@ export interface EventStore {
   submit(siteId: string, events: PreparedEvent[]): Promise<WriteOutcome[]>;
   /** Counts a bot's request and its events for the site's day (they are stored nowhere else). */
   countBots(siteId: string, events: number): Promise<void>;
+  /** Counts page views sent before consent (no identifiers kept) for the site's day; they are stored nowhere. */
+  countCookieless(siteId: string, views: number): Promise<void>;
 }
 
 // ---- Profiles and reports ----

@@ -69,6 +69,14 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     chat: createChatStore(client, write, versions, feed),
     events: {
       submit: (siteId, events) => writer.submit(siteId, events),
+      countCookieless: (siteId, views) =>
+        write(async (tx) => {
+          await tx.execute({
+            sql: `INSERT INTO cookieless_days (site_id, day, views) VALUES (?, ?, ?)
+                  ON CONFLICT DO UPDATE SET views = views + excluded.views`,
+            args: [siteId, Math.floor(Date.now() / 86_400_000), views],
+          });
+        }),
       countBots: (siteId, events) =>
         write(async (tx) => {
           await tx.execute({

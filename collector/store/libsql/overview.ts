@@ -199,7 +199,21 @@ export async function overview(
     days,
     speedToLead: await speedToLead(db, siteIds, start, end),
     bots: await botsIn(db, siteIds, start, end),
+    cookieless: { views: await cookielessIn(db, siteIds, start, end) },
   };
+}
+
+/** Page views before consent in the range, by the UTC days it touches. */
+async function cookielessIn(db: Db, siteIds: string[], start: number, end: number): Promise<number> {
+  let views = 0;
+  for (const siteId of siteIds) {
+    const rs = await db.execute({
+      sql: 'SELECT COALESCE(SUM(views), 0) AS v FROM cookieless_days WHERE site_id = ? AND day >= ? AND day <= ?',
+      args: [siteId, Math.floor(start / DAY), Math.floor((end - 1) / DAY)],
+    });
+    views += Number(rs.rows[0].v);
+  }
+  return views;
 }
 
 /** Bot requests and events kept apart in the range, by the UTC days it touches. */
