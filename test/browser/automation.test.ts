@@ -1,37 +1,23 @@
 // A rule end to end: a visitor from an email campaign submits a lead form in real Chromium; the rule assigns
 // an owner, creates a follow-up task, emails the owner through an SMTP server on loopback, and delivers its
 // webhook (verified with the standardwebhooks package), beside the endpoint's own form.submitted delivery.
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FollowUpTask } from '../../wire.ts';
 import { screenshotPath } from '../support/browser.ts';
+import { type SmtpSink, startSmtp } from '../support/smtp.ts';
 import { type Receiver, startReceiver } from '../support/webhook-receiver.ts';
 import { layout, startWidgetSite, type WidgetSite, waitFor } from '../support/widget-site.ts';
 
 let w: WidgetSite;
-let smtp: SMTPServer;
+let smtp: SmtpSink;
 let rx: Receiver;
-const mails: { to: string[]; data: string }[] = [];
 let formId = '';
 let secret = '';
 let ruleId = '';
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  smtp = await startSmtp();
   rx = await startReceiver();
   w = await startWidgetSite(
     (api, key) => ({
@@ -78,7 +64,7 @@ beforeAll(async () => {
       ruleId = rule.body.rule.id;
     },
     {
-      TOUCHPOINT_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      TOUCHPOINT_SMTP_URL: smtp.url,
       TOUCHPOINT_WEBHOOK_ALLOW_PRIVATE: '1',
       TOUCHPOINT_AUTOMATION_POLL_MS: '50',
     },
@@ -87,7 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await w?.close();
   await rx?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
 });
 
 it('routes a lead form submitted in Chromium: owner, task, email and webhook', async () => {
@@ -118,7 +104,7 @@ it('routes a lead form submitted in Chromium: owner, task, email and webhook', a
   expect(profile.ownerEmail).toBe('admin@example.com');
 
   // The owner's email, received by the SMTP server.
-  const mail = await waitFor(async () => mails[0], 'the email');
+  const mail = await waitFor(async () => smtp.mails[0], 'the email');
   expect(mail.to).toEqual(['admin@example.com']);
   expect(mail.data).toMatch(/Subject: Demo request/);
   expect(mail.data).toContain('gwen@acme.example');

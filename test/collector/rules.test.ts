@@ -2,43 +2,26 @@
 // /v1/batch and chat posted to /v1/chat, each action seen where a user would see it (the profile's owner and
 // tags, the task list, the chat, an email received by an SMTP server on loopback, a webhook on loopback),
 // once per change; leads left unanswered; speed to lead on the overview; and bad rules refused by field.
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AutomationRule, FollowUpTask, RuleFiring, RuleInput } from '../../wire.ts';
 import { startCollector, type TestCollector } from '../support/collector.ts';
+import { type Mail, type SmtpSink, startSmtp } from '../support/smtp.ts';
 import { type Receiver, startReceiver } from '../support/webhook-receiver.ts';
 import { harness } from './harness.ts';
 
-interface Mail {
-  to: string[];
-  data: string;
-}
-let smtp: SMTPServer;
-const mails: Mail[] = [];
+let smtp: SmtpSink;
+let mails: Mail[] = [];
 let c: TestCollector;
 let rx: Receiver;
 const ORIGIN = 'http://localhost:5555';
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    onData(stream, session, done) {
-      let data = '';
-      stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtp();
+  mails = smtp.mails;
   rx = await startReceiver();
   c = await startCollector({
     env: {
-      TOUCHPOINT_SMTP_URL: `smtp://127.0.0.1:${port}`,
+      TOUCHPOINT_SMTP_URL: smtp.url,
       TOUCHPOINT_SMTP_FROM: 'Touchpoint <leads@shop.example>',
       TOUCHPOINT_WEBHOOK_ALLOW_PRIVATE: '1',
       TOUCHPOINT_AUTOMATION_POLL_MS: '50',
@@ -48,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.close();
   await rx?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
 });
 
 let n = 0;
