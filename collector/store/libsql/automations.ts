@@ -190,6 +190,23 @@ async function deliveriesOf(db: Exec, where: string, args: (string | number)[]):
   }));
 }
 
+/**
+ * Leases what was just taken from an outbox: another process (or this one after a crash) takes it again only
+ * once the lease runs out. One statement for the whole set.
+ */
+async function lease(
+  tx: Exec,
+  table: 'webhook_deliveries' | 'email_outbox',
+  taken: { id: string }[],
+  until: number,
+): Promise<void> {
+  if (!taken.length) return;
+  await tx.execute({
+    sql: `UPDATE ${table} SET next_at = ? WHERE id IN (${taken.map(() => '?').join(', ')})`,
+    args: [until, ...taken.map((t) => t.id)],
+  });
+}
+
 // ---- Rules in action ----
 
 interface Context {
@@ -829,12 +846,7 @@ export function createAutomationStore(client: Client, write: Write): AutomationS
           payload: String(r.payload),
           attempts: Number(r.attempts),
         }));
-        // Leased: another process (or this one after a crash) takes it again only once the lease runs out.
-        for (const d of out)
-          await tx.execute({
-            sql: 'UPDATE webhook_deliveries SET next_at = ? WHERE id = ?',
-            args: [now + leaseMs, d.id],
-          });
+        await lease(tx, 'webhook_deliveries', out, now + leaseMs);
         return out;
       }),
     recordAttempt: (id, result: DeliveryAttempt, schedule) =>
@@ -895,11 +907,7 @@ export function createAutomationStore(client: Client, write: Write): AutomationS
           body: String(r.body),
           attempts: Number(r.attempts),
         }));
-        for (const m of out)
-          await tx.execute({
-            sql: 'UPDATE email_outbox SET next_at = ? WHERE id = ?',
-            args: [now + leaseMs, m.id],
-          });
+        await lease(tx, 'email_outbox', out, now + leaseMs);
         return out;
       }),
     recordEmail: (id, error, at) =>
