@@ -35,7 +35,8 @@ export interface EmailAvailability {
 interface Choices {
   forms: FormDefinition[];
   users: UserSummary[];
-  endpoints: WebhookEndpoint[];
+  /** The site's endpoints; null for a member, who may keep a rule's webhook action but not see endpoints. */
+  endpoints: WebhookEndpoint[] | null;
 }
 
 const TRIGGER_LABEL: Record<TriggerKind, string> = {
@@ -141,20 +142,23 @@ export function RulesSection({
   id,
   email,
   href,
+  admin = true,
 }: {
   site: SiteSummary;
   id: string | null;
   email: EmailAvailability;
   href: (ruleId: string | null) => string;
+  /** Endpoints are an admin's: a member's editor does not ask for them. */
+  admin?: boolean;
 }) {
   const [choices, retryChoices] = useRequest(
     (signal) =>
       Promise.all([
         automationsApi.forms(site.id, signal),
         automationsApi.users(signal),
-        automationsApi.endpoints(site.id, signal),
+        admin ? automationsApi.endpoints(site.id, signal) : Promise.resolve({ endpoints: null }),
       ]).then(([f, u, e]): Choices => ({ forms: f.forms, users: u.users, endpoints: e.endpoints })),
-    [site.id],
+    [site.id, admin],
   );
   if (choices.status === 'loading') return <Loading label="Loading rules…" />;
   if (choices.status === 'error') return <ErrorNotice error={choices.error} retry={retryChoices} />;
@@ -523,7 +527,7 @@ function actionOf(kind: ActionKind, choices: Choices): RuleAction {
     case 'email_owner':
       return { kind };
     case 'webhook':
-      return { kind, endpointId: choices.endpoints[0]?.id ?? '' };
+      return { kind, endpointId: choices.endpoints?.[0]?.id ?? '' };
   }
 }
 
@@ -1000,10 +1004,16 @@ function ActionRow({
             aria-invalid={invalid}
             onChange={(e) => onChange({ ...a, endpointId: e.currentTarget.value })}
           >
-            {choices.endpoints.length === 0 ? (
+            {choices.endpoints === null ? (
+              a.endpointId ? (
+                <option value={a.endpointId}>The endpoint an admin chose</option>
+              ) : (
+                <option value="">Only an admin can choose an endpoint</option>
+              )
+            ) : choices.endpoints.length === 0 ? (
               <option value="">No endpoints yet: add one under Webhooks</option>
             ) : null}
-            {choices.endpoints.map((ep) => (
+            {(choices.endpoints ?? []).map((ep) => (
               <option key={ep.id} value={ep.id}>
                 {ep.url}
               </option>

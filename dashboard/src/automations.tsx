@@ -111,6 +111,7 @@ export function AutomationsPage({
             id={id}
             email={email}
             href={(ruleId) => href('rules', ruleId)}
+            admin={admin}
           />
         ) : current === 'tasks' ? (
           <TasksSection key={site.id} site={site} />

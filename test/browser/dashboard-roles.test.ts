@@ -33,6 +33,10 @@ it('shows a member their work and not the admin pages', async () => {
   const tabs = page.getByRole('navigation', { name: 'Automations sections' });
   await tabs.getByRole('link', { name: 'Rules' }).waitFor();
   expect(await tabs.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
+  // The rule editor opens for a member without asking for the admin's endpoints.
+  await page.getByText('No rules yet.').waitFor();
+  await page.getByRole('link', { name: 'New rule' }).click();
+  await page.getByRole('heading', { name: 'New rule' }).waitFor();
 
   // An admin page typed in: a clear word, no failed request shown.
   await page.goto(`${h.collector.url}/app/settings`);
@@ -41,6 +45,7 @@ it('shows a member their work and not the admin pages', async () => {
   await page.goto(`${h.collector.url}/app/automations/webhooks`);
   await page.getByRole('heading', { level: 1, name: 'Automations' }).waitFor();
   expect(await page.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
+  await page.getByText('No rules yet.').waitFor();
   expect(problems).toEqual([]);
   await page.context().close();
 });
