@@ -386,6 +386,8 @@ export interface SiteSummary {
   eventCount: number;
   /** The IANA time zone its reports count days in (Settings → Reports; UTC by default). */
   timeZone: string;
+  /** Its consent settings (Settings → Privacy), which its embed snippet carries. */
+  consent: ConsentSettings;
 }
 
 // ---- Lead forms (collector ⇄ widget UI ⇄ dashboard) ----
@@ -895,6 +897,44 @@ export interface SiteRuleSettings {
     /** The IANA time zone report days are counted in: the overview, attribution, lifetime value, profiles. */
     timeZone: string;
   };
+  /** Consent and what the tag keeps on the device (Settings → Privacy); the embed snippet carries it. */
+  consent: ConsentSettings;
+}
+
+/** How the tag asks for consent and what it keeps on the visitor's device. */
+export interface ConsentSettings {
+  /**
+   * The tag stores nothing on the device and identifies no one until the page calls
+   * `touchpoint('consent', true)`; the collector keeps no event from the site's pages that lacks that consent.
+   */
+  required: boolean;
+  /**
+   * What is counted from a page without consent (before it, or with Global Privacy Control): page views without
+   * identifiers, kept as a number per day, or nothing at all.
+   */
+  beforeConsent: 'cookieless' | 'nothing';
+  /** A browser that sends Do-Not-Track is treated like one that sends Global Privacy Control. */
+  respectDnt: boolean;
+  /** How long the anonymous-id cookie lives, in days (browsers keep one 400 days at most). */
+  cookieDays: number;
+}
+
+export const COOKIE_DAYS = { default: 395, min: 1, max: 400 } as const;
+
+export const DEFAULT_CONSENT: ConsentSettings = {
+  required: false,
+  beforeConsent: 'cookieless',
+  respectDnt: false,
+  cookieDays: COOKIE_DAYS.default,
+};
+
+/** The `<script>` tag to paste into a site's pages, carrying its consent settings as data attributes. */
+export function embedSnippet(origin: string, siteKey: string, c: ConsentSettings = DEFAULT_CONSENT): string {
+  const attrs = [`data-site="${siteKey}"`];
+  if (c.required) attrs.push('data-consent="required"');
+  if (c.respectDnt) attrs.push('data-dnt="on"');
+  if (c.cookieDays !== COOKIE_DAYS.default) attrs.push(`data-cookie-days="${c.cookieDays}"`);
+  return `<script async src="${origin}/tp.js" ${attrs.join(' ')}></script>`;
 }
 
 /** GET/PUT /api/sites/:id/settings. */

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
-import { StripeSecretSchema } from '../wire.ts';
+import { embedSnippet, StripeSecretSchema } from '../wire.ts';
 import { normaliseOrigin } from './admin/origins.ts';
 import { maskSecret } from './billing/secret.ts';
 import { loadConfig, loadEnvFile } from './config.ts';
@@ -52,7 +52,7 @@ async function run(argv: string[]): Promise<unknown> {
         secretKey,
         identitySecret: site.identitySecret,
         // What goes on every page of the site (TOUCHPOINT_PUBLIC_URL is where the collector is reached).
-        snippet: `<script async src="${config.publicUrl}/tp.js" data-site="${site.siteKey}"></script>`,
+        snippet: embedSnippet(config.publicUrl, site.siteKey),
       };
     }
     if (noun === 'site' && verb === 'set') {

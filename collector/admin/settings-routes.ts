@@ -13,12 +13,14 @@ import type {
   TokenSummary,
   UserSummary,
 } from '../../wire.ts';
+import { COOKIE_DAYS, DEFAULT_CONSENT } from '../../wire.ts';
 import { ApiError } from '../http/errors.ts';
 import {
   DEFAULT_ATTRIBUTION_WINDOW_DAYS,
   DEFAULT_BLOCKED_VALUES,
   DEFAULT_REFERRAL_DAILY_LIMIT,
   DEFAULT_SCORE,
+  consentSettings,
   identitySettings,
   RETENTION_DAYS,
   retentionDays,
@@ -96,6 +98,17 @@ const SettingsSchema = v.object({
           ),
         ),
       ),
+    }),
+  ),
+  // Consent: what the tag keeps on the device and what the collector keeps from pages without consent.
+  consent: v.optional(
+    v.object({
+      required: v.optional(v.boolean('consent.required must be true or false')),
+      beforeConsent: v.optional(
+        v.picklist(['cookieless', 'nothing'], 'consent.beforeConsent must be "cookieless" or "nothing"'),
+      ),
+      respectDnt: v.optional(v.boolean('consent.respectDnt must be true or false')),
+      cookieDays: v.optional(whole('cookieDays', COOKIE_DAYS.min, COOKIE_DAYS.max)),
     }),
   ),
   // Retention: raw events older than this are purged (store.privacy.purge); null keeps them forever.
@@ -199,6 +212,7 @@ function ruleSettings(site: Site): SiteSettingsReply {
       referralDailyLimit: applied.referralDailyLimit,
     },
     reports: { timeZone: siteTimeZone(site.settings) },
+    consent: consentSettings(site.settings),
     // Shown once the site has privacy settings (null: raw events are kept forever).
     ...(site.settings.privacy ? { privacy: { retentionDays: retentionDays(site.settings) } } : {}),
   };
@@ -214,6 +228,7 @@ function ruleSettings(site: Site): SiteSettingsReply {
         referralDailyLimit: DEFAULT_REFERRAL_DAILY_LIMIT,
       },
       reports: { timeZone: DEFAULT_TIME_ZONE },
+      consent: { ...DEFAULT_CONSENT },
       privacy: { retentionDays: null },
       builtInBlockedValues: identity.replaceDefaults === true ? [] : DEFAULT_BLOCKED_VALUES.filter(Boolean),
     },
@@ -285,6 +300,11 @@ export function settingsRoutes(store: Store): Hono<AuthVars> {
     }
     if (body.reports?.timeZone !== undefined)
       stored.reports = { ...record(stored.reports), timeZone: body.reports.timeZone };
+    if (body.consent) {
+      const consent = { ...record(stored.consent) };
+      for (const [k, value] of Object.entries(body.consent)) if (value !== undefined) consent[k] = value;
+      stored.consent = consent;
+    }
     if (body.privacy?.retentionDays !== undefined)
       stored.privacy = { ...record(stored.privacy), retentionDays: body.privacy.retentionDays };
     await store.sites.setSettings(site.id, stored);

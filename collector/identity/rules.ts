@@ -1,5 +1,6 @@
 // Per-site identity settings and the blocked-value rule: which identifier values never link (placeholders,
 // role mailboxes, the site's own domains). Pure; the settings come from sites.settings JSON.
+import { COOKIE_DAYS, type ConsentSettings } from '../../wire.ts';
 
 export interface IdentitySettings {
   /** Extra values that never link (compared after normalisation, lower-cased). */
@@ -126,6 +127,22 @@ export function retentionDays(settings: unknown): number | null {
   return typeof d === 'number' && Number.isInteger(d) && d >= RETENTION_DAYS.min && d <= RETENTION_DAYS.max
     ? d
     : null;
+}
+
+/** The site's consent settings (`settings.consent`), each missing or invalid value at its default. */
+export function consentSettings(settings: unknown): ConsentSettings {
+  const s = (settings && typeof settings === 'object' ? settings : {}) as Record<string, unknown>;
+  const c = (s.consent && typeof s.consent === 'object' ? s.consent : {}) as Record<string, unknown>;
+  const days = c.cookieDays;
+  return {
+    required: c.required === true,
+    beforeConsent: c.beforeConsent === 'nothing' ? 'nothing' : 'cookieless',
+    respectDnt: c.respectDnt === true,
+    cookieDays:
+      typeof days === 'number' && Number.isInteger(days) && days >= COOKIE_DAYS.min && days <= COOKIE_DAYS.max
+        ? days
+        : COOKIE_DAYS.default,
+  };
 }
 
 /**

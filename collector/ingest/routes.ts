@@ -16,6 +16,7 @@ import { billingProblem } from '../billing/events.ts';
 import { describeIssues, limitBody, parseJson } from '../http/body.ts';
 import { siteCors } from '../http/cors.ts';
 import { ApiError } from '../http/errors.ts';
+import { consentSettings } from '../identity/rules.ts';
 import { isBotRequest } from './bots.ts';
 import { minimiseEvent } from './minimise.ts';
 import { enrich, type RequestFacts } from './enrich.ts';
@@ -205,9 +206,17 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       const error = identifyProblem(access, x.event.raw, x.event.proof);
       if (error) checked[i] = { ok: false, error, field: 'context.userHash', messageId: x.event.messageId };
     }
-    // Sent before the visitor consented (`context.consent: false`): a page view is counted, nothing is kept.
-    const withoutConsent = (x: Checked) => x.ok && x.event.raw.context?.consent === false;
-    const views = checked.filter((x) => withoutConsent(x) && x.ok && x.event.type === 'page').length;
+    // Sent without the visitor's consent (`context.consent: false`, or, where the site requires consent, a page's
+    // event not marked `true`): a page view is counted unless the site counts nothing, and nothing is kept.
+    const consent = consentSettings(access.site.settings);
+    const withoutConsent = (x: Checked) =>
+      x.ok &&
+      (x.event.raw.context?.consent === false ||
+        (consent.required && !access.secret && x.event.raw.context?.consent !== true));
+    const views =
+      consent.beforeConsent === 'nothing'
+        ? 0
+        : checked.filter((x) => withoutConsent(x) && x.ok && x.event.type === 'page').length;
     if (views) await deps.events.countCookieless(access.site.id, views);
     const good = checked
       .filter((x): x is Extract<Checked, { ok: true }> => x.ok && !withoutConsent(x))

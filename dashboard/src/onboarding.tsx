@@ -1,13 +1,13 @@
 // The empty state a new site owner sees: the embed snippet to paste, or how to add a first site.
-import type { SiteSummary } from '../../wire.ts';
+import { embedSnippet, type SiteSummary } from '../../wire.ts';
 import { CopyButton, ErrorNotice, Loading } from './components.tsx';
 import type { RequestState } from './use-request.ts';
 
 const ADD_SITE = 'npm run touchpoint -- site add --name NAME --origin URL';
 
-export function snippetFor(siteKey: string, origin: string = location.origin): string {
-  return `<script async src="${origin}/tp.js" data-site="${siteKey}"></script>`;
-}
+/** The site's embed snippet, with its consent settings (Settings → Privacy) as data attributes. */
+export const snippetFor = (site: SiteSummary, origin: string = location.origin): string =>
+  embedSnippet(origin, site.siteKey, site.consent);
 
 export function Onboarding({
   sites,
@@ -52,7 +52,7 @@ export function Onboarding({
               {site.origins.length ? <span class="muted"> · {site.origins.join(', ')}</span> : null}
             </h3>
           ) : null}
-          <Snippet code={snippetFor(site.siteKey)} label={`Copy the snippet for ${site.name}`} />
+          <Snippet code={snippetFor(site)} label={`Copy the snippet for ${site.name}`} />
         </div>
       ))}
       <button type="button" class="button" onClick={onRecheck}>

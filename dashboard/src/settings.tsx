@@ -28,6 +28,7 @@ import {
   TokensCard,
   UsersCard,
 } from './settings-admin.tsx';
+import { PrivacySettings } from './settings-privacy.tsx';
 import { ReportSettings } from './settings-reports.tsx';
 import { toApiError, useRequest } from './use-request.ts';
 
@@ -38,6 +39,7 @@ const SECTIONS = [
   ['scoring', 'Scoring'],
   ['identity', 'Identity'],
   ['reports', 'Reports'],
+  ['privacy', 'Privacy'],
   ['billing', 'Billing'],
   ['team', 'Team'],
 ] as const;
@@ -111,6 +113,8 @@ export function SettingsPage({ section }: { section: string | null }) {
           <IdentityRules key={site.id} site={site} />
         ) : current === 'reports' ? (
           <ReportSettings key={site.id} site={site} onSaved={retry} />
+        ) : current === 'privacy' ? (
+          <PrivacySettings key={site.id} site={site} onSaved={retry} />
         ) : (
           <BillingSettings key={site.id} site={site} />
         )
@@ -180,7 +184,7 @@ function SitesSettings({ sites, onRecheck }: { sites: SiteSummary[]; onRecheck: 
           </dl>
           <h3>Install</h3>
           <p>Paste this into the &lt;head&gt; of every page of the site:</p>
-          <Command code={snippetFor(site.siteKey)} label={`Copy the snippet for ${site.name}`} />
+          <Command code={snippetFor(site)} label={`Copy the snippet for ${site.name}`} />
           <div class="arrival" role="status">
             {site.eventCount > 0 ? (
               <p class="ok">

@@ -37,3 +37,56 @@ it('counts page views before consent and keeps nothing of them', async () => {
   expect(overview.cookieless).toEqual({ views: 2 });
   expect(overview.funnel[0].count).toBe(1);
 });
+
+it('where the site requires consent, keeps only what a page marked consented; counts nothing when told so', async () => {
+  const settings = `/api/sites/${h.site.id}/settings`;
+  const put = await h.api(settings, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ consent: { required: true } }),
+  });
+  expect(put.status).toBe(200);
+  expect(put.body.settings.consent).toMatchObject({ required: true, beforeConsent: 'cookieless' });
+  // The site's snippet now carries the attribute the tag reads.
+  const site = (await h.api('/api/sites')).body.sites.find((s: { id: string }) => s.id === h.site.id);
+  expect(site.consent.required).toBe(true);
+
+  const page = { url: 'https://shop.example/pricing' };
+  const send = (batch: unknown[], key = h.site.siteKey) => h.post('/v1/batch', { writeKey: key, batch });
+  const res = await send([
+    // an old snippet without data-consent: no mark at all
+    { type: 'page', messageId: 'req-1', anonymousId: 'old-tag', context: { page } },
+    { type: 'identify', messageId: 'req-2', anonymousId: 'old-tag', traits: { email: 'old@tag.example' } },
+    // consent given on the page
+    { type: 'page', messageId: 'req-3', anonymousId: 'said-yes', context: { page, consent: true } },
+  ]);
+  expect(res.status).toBe(200);
+  expect(res.body.results.map((r: { status: string }) => r.status)).toEqual([
+    'accepted',
+    'accepted',
+    'accepted',
+  ]);
+  expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id IN ('req-1', 'req-2')")).toBe(0);
+  expect(await h.count("SELECT COUNT(*) FROM identities WHERE key LIKE '%old@tag.example%'")).toBe(0);
+  expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id = 'req-3'")).toBe(1);
+  // The site's own server (secret key) is not a page: its events need no mark.
+  const server = await send(
+    [{ type: 'track', event: 'Signed up', messageId: 'req-4', userId: 'server-user' }],
+    h.site.secretKey,
+  );
+  expect(server.body.results[0].status).toBe('accepted');
+  expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id = 'req-4'")).toBe(1);
+  let overview = (await h.api(`/api/overview?site=${h.site.id}`)).body;
+  expect(overview.cookieless).toEqual({ views: 3 });
+
+  // Counting nothing before consent: a page view without consent leaves no number either.
+  await h.api(settings, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ consent: { beforeConsent: 'nothing' } }),
+  });
+  await send([{ type: 'page', messageId: 'req-5', anonymousId: 'quiet', context: { page, consent: false } }]);
+  overview = (await h.api(`/api/overview?site=${h.site.id}`)).body;
+  expect(overview.cookieless).toEqual({ views: 3 });
+  expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id = 'req-5'")).toBe(0);
+});

@@ -88,6 +88,7 @@ describe('lifecycle and identity rules', () => {
         referralDailyLimit: 5,
       },
       reports: { timeZone: 'UTC' },
+      consent: { required: false, beforeConsent: 'cookieless', respectDnt: false, cookieDays: 395 },
     });
     expect(got.body.defaults.builtInBlockedValues).toContain('anonymous');
 
@@ -144,6 +145,12 @@ describe('lifecycle and identity rules', () => {
       [{ identity: { attributionWindowDays: 1.5 } }, 'identity.attributionWindowDays'],
       [{ reports: { timeZone: 'Mars/Olympus_Mons' } }, 'reports.timeZone'],
       [{ reports: { timeZone: 3 } }, 'reports.timeZone'],
+      [{ consent: { required: 'yes' } }, 'consent.required'],
+      [{ consent: { beforeConsent: 'some' } }, 'consent.beforeConsent'],
+      [{ consent: { respectDnt: 1 } }, 'consent.respectDnt'],
+      [{ consent: { cookieDays: 0 } }, 'consent.cookieDays'],
+      [{ consent: { cookieDays: 401 } }, 'consent.cookieDays'],
+      [{ consent: { cookieDays: 30.5 } }, 'consent.cookieDays'],
     ];
     for (const [body, field] of cases) {
       const res = await h.api(`/api/sites/${h.site.id}/settings`, json('PUT', body));

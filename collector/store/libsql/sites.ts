@@ -1,5 +1,6 @@
 // All SQL for sites, and the in-process cache of sites by key that ingest reads on every request. The cache is
 // dropped whenever any process changes a site (store_versions), so a change applies everywhere within a poll.
+import { consentSettings } from '../../identity/rules.ts';
 import { siteTimeZone } from '../../reports/zone.ts';
 import type { Db as Client } from './client.ts';
 import { newId, newSecret, sha256 } from '../../admin/secrets.ts';
@@ -83,6 +84,7 @@ export function createSiteStore(
         createdAt: new Date(s.createdAt).toISOString(),
         eventCount: bySite.get(s.id) ?? 0,
         timeZone: siteTimeZone(s.settings),
+        consent: consentSettings(s.settings),
       }));
     },
     async byId(id) {
