@@ -41,6 +41,10 @@ interface ParsedUrl {
 /** Page URLs recently parsed: the events of a batch (and of busy pages) mostly share one, and parsing is per event. */
 const parsed = new Map<string, ParsedUrl | null>();
 
+/** The host (with its port) of an absolute URL as a browser writes it; undefined for anything else. */
+const hostOf = (url: string): string | undefined =>
+  /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(url)?.[1]?.toLowerCase();
+
 function pageUrl(url: string): ParsedUrl | null {
   let hit = parsed.get(url);
   if (hit === undefined) {
@@ -94,7 +98,11 @@ export function enrich(e: Obj, facts: RequestFacts = {}): Obj {
     }
   }
   if (isObj(context.firstTouch) && typeof context.firstTouch.landingUrl === 'string') {
-    context.firstTouch = { ...urlParams(context.firstTouch.landingUrl), ...context.firstTouch };
+    const touch: Obj = { ...urlParams(context.firstTouch.landingUrl), ...context.firstTouch };
+    // a referrer on the landing page's own host says nothing about where the visitor came from
+    if (typeof touch.referrer === 'string' && hostOf(touch.referrer) === hostOf(touch.landingUrl as string))
+      delete touch.referrer;
+    context.firstTouch = touch;
   }
   const userAgent = clip(facts.userAgent);
   if (userAgent) context.userAgent ??= userAgent;

@@ -25,8 +25,9 @@ if (!existsSync(join(dist, 'widget/tp.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
-// Budgets are bytes: tp.js's is 3,000 B, not 3 KiB.
-const rows: Row[] = [measure('widget capture core (tp.js)', [join(dist, 'widget/tp.js')], 3000)];
+// Budgets are bytes: tp.js's is 3,120 B, not 3 KiB: 3,000 B for capturing, plus 120 B for consent (consent mode,
+// Global Privacy Control, Do-Not-Track, the cookie's lifetime), which could not be found elsewhere in the file.
+const rows: Row[] = [measure('widget capture core (tp.js)', [join(dist, 'widget/tp.js')], 3120)];
 if (existsSync(join(dist, 'widget/tp-chat.js')))
   rows.push(measure('widget chat launcher (tp-chat.js)', [join(dist, 'widget/tp-chat.js')], 1000));
 if (existsSync(join(dist, 'widget/tp-ui.js')))

@@ -124,6 +124,41 @@ describe('enrich', () => {
     expect(out.properties).toEqual({ a: 1 });
   });
 
+  test.each([
+    [
+      'the site itself as referrer says nothing',
+      'https://shop.test/b?ref=pal',
+      'https://shop.test/a',
+      undefined,
+    ],
+    ['the host is compared without case', 'https://Shop.test/', 'https://shop.TEST/x', undefined],
+    [
+      'another port is another host',
+      'https://shop.test/',
+      'https://shop.test:8443/',
+      'https://shop.test:8443/',
+    ],
+    [
+      'a subdomain is another host',
+      'https://shop.test/',
+      'https://blog.shop.test/post',
+      'https://blog.shop.test/post',
+    ],
+    [
+      'an external referrer stays',
+      'https://shop.test/?gclid=1',
+      'https://www.google.com/',
+      'https://www.google.com/',
+    ],
+  ])('first touch: %s', (_name, landingUrl, referrer, want) => {
+    const out = enrich({
+      type: 'page',
+      context: { firstTouch: { at: '2026-01-01T00:00:00.000Z', landingUrl, referrer } },
+    }) as any;
+    expect(out.context.firstTouch.referrer).toBe(want);
+    expect(out.context.firstTouch.landingUrl).toBe(landingUrl);
+  });
+
   test('a server event without context stays without one', () => {
     expect(enrich({ type: 'track', event: 'Paid' })).toEqual({ type: 'track', event: 'Paid' });
   });

@@ -73,9 +73,18 @@ describe('on load', () => {
   });
 
   test('window.touchpoint is the API', () => {
-    for (const verb of ['page', 'track', 'identify', 'alias', 'reset', 'flush', 'form', 'chat'] as const) {
-      expect(typeof tp[verb]).toBe('function');
-    }
+    const verbs = [
+      'page',
+      'track',
+      'identify',
+      'alias',
+      'reset',
+      'consent',
+      'flush',
+      'form',
+      'chat',
+    ] as const;
+    for (const verb of verbs) expect(typeof tp[verb]).toBe('function');
     expect(window.touchpoint).toBe(tp);
   });
 });

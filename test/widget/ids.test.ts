@@ -61,12 +61,12 @@ describe('anonymous id', () => {
     expect(ids.aid()).toBe(id);
   });
 
-  test('the cookie is first-party, site-wide, ~400 days, SameSite=Lax, not Secure on http', async () => {
+  test('the cookie is first-party, site-wide, 13 months, SameSite=Lax, not Secure on http', async () => {
     const set = vi.spyOn(document, 'cookie', 'set');
     const { ids } = await fresh();
     const id = ids.aid();
     const written = set.mock.calls.map((c) => c[0]).find((c) => c.startsWith('tp_aid='))!;
-    expect(written.split(';')).toEqual([`tp_aid=${id}`, 'path=/', 'max-age=34560000', 'SameSite=Lax']);
+    expect(written.split(';')).toEqual([`tp_aid=${id}`, 'path=/', 'max-age=34128000', 'SameSite=Lax']);
   });
 
   test('Secure is added on https', async () => {

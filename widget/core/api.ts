@@ -1,6 +1,6 @@
 // window.touchpoint: the public verbs, callable as methods or as touchpoint('verb', ...args).
 import { safe, VERSION } from './config.ts';
-import { alias, identify, page, reset, track } from './events.ts';
+import { alias, consent, identify, page, reset, track } from './events.ts';
 import type { Touchpoint } from './touchpoint.d.ts';
 import { flush } from './transport.ts';
 import { loadUI } from './ui.ts';
@@ -12,6 +12,7 @@ export function createApi(): Touchpoint {
     identify,
     alias,
     reset,
+    consent,
     flush,
     form: (id: string) => loadUI('form', id),
     chat: () => loadUI('chat'),

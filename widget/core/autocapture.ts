@@ -52,7 +52,7 @@ export function formProperties(form: HTMLFormElement) {
     formName: attr(form, 'name'),
     action: attr(form, 'action'),
     fields,
-    ...(email && { email }),
+    email, // undefined is left out of the JSON sent
   };
 }
 

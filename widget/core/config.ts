@@ -1,5 +1,5 @@
 // Where to send and how to behave, read once from the embedding <script> tag; plus the never-throw helpers.
-import type { EVENTS, LIMITS } from '../../wire.ts';
+import type { COOKIE_DAYS, EVENTS, LIMITS } from '../../wire.ts';
 
 export const VERSION = '0.1.0';
 
@@ -12,8 +12,22 @@ export const EVENT_BYTES: Limits['eventBytes'] = 32768;
 export const BATCH_EVENTS: Limits['batchEvents'] = 500;
 export const CLICKED: (typeof EVENTS)['click'] = 'Element Clicked';
 export const SUBMITTED: (typeof EVENTS)['form'] = 'Form Submitted';
+const DAYS: (typeof COOKIE_DAYS)['default'] = 395;
 
-export const cfg = { api: '', key: '', debug: false };
+/**
+ * `off`: nothing is stored on the device and nothing identifying is sent (consent required and not given yet,
+ * Global Privacy Control, or Do-Not-Track where the tag respects it); `yes`: the page said the visitor
+ * consented (events say so, for a site whose collector requires it); `days`: the cookie's lifetime. readConfig()
+ * sets the rest (the tests set api and key themselves).
+ */
+export const cfg = { days: DAYS } as {
+  api: string;
+  key: string;
+  debug?: boolean;
+  off?: unknown;
+  yes?: true;
+  days: number;
+};
 
 /** Reads data-site / data-api / data-debug from our own <script>; false when there is no site key. */
 export function readConfig(): boolean {
@@ -23,6 +37,12 @@ export function readConfig(): boolean {
   if (!s) return false;
   const d = s.dataset;
   cfg.debug = d.debug != null; // data-debug present, with or without a value
+  // data-consent="required"; Global Privacy Control always; Do-Not-Track where the tag has data-dnt
+  cfg.off =
+    d.consent === 'required' ||
+    (navigator as any).globalPrivacyControl ||
+    (d.dnt && navigator.doNotTrack === '1');
+  cfg.days = +d.cookieDays! || DAYS;
   // the origin of our own absolute src, by hand: the page's first `new URL` costs it milliseconds
   cfg.api = (d.api || s.src.split('/', 3).join('/')).replace(/\/+$/, '');
   return !!(cfg.key = d.site!); // a matched tag has data-site, maybe empty

@@ -15,12 +15,13 @@ async function start(): Promise<void> {
   load();
   const stub = w.touchpoint;
   const tp = (w.touchpoint = createApi());
-  const on = (t: EventTarget, type: string, f: (e: Event) => void) => t.addEventListener(type, safe(f), true);
-  on(document, 'click', onClick);
-  on(document, 'submit', onSubmit);
-  on(w, 'online', online);
-  on(w, 'pagehide', hide);
-  on(document, 'visibilitychange', () => (document.hidden ? hide : show)());
+  // all on the window, capturing: the document's events pass it first
+  const on = (type: string, f: (e: Event) => void) => addEventListener(type, safe(f), true);
+  on('click', onClick);
+  on('submit', onSubmit);
+  on('online', online);
+  on('pagehide', hide);
+  on('visibilitychange', () => (document.hidden ? hide : show)());
   watchNavigation();
   pageview();
   for (const a of stub?.q || []) (tp as any)(...a);

@@ -24,14 +24,14 @@ export function load(): void {
 
 export function save(): void {
   let s: string;
-  while (q.length > BATCH_EVENTS || (s = JSON.stringify(q)).length > MAX_CHARS) log('dropped', q.shift());
+  while (q.length > BATCH_EVENTS || (s = JSON.stringify(q)).length > MAX_CHARS) log(q.shift());
   set('tp_q', s!);
 }
 
 /** Queues a copy of the event with every string cut to what the collector accepts in a text field. */
 export function push(e: Ev) {
   const s = JSON.stringify(e, (_k, v) => (typeof v === 'string' ? v.slice(0, TEXT_LENGTH) : v));
-  if (bytes(s) > EVENT_BYTES) return log('ignored', e);
+  if (bytes(s) > EVENT_BYTES) return log(e);
   load();
   q.push(JSON.parse(s));
   save();

@@ -6,16 +6,15 @@ import { clean } from './privacy.ts';
 import { getJSON, set, setJSON } from './storage.ts';
 
 /**
- * A touch landing on `url` from `referrer`; a referrer on the same host says nothing about the source. The
- * collector reads utm_*, click ids and `ref` from the landing URL (one parser, on the server).
+ * A touch landing on `url` from `referrer`. The collector reads utm_*, click ids and `ref` from the landing URL,
+ * and drops a referrer on the landing page's own host, which says nothing about the source (one parser, on the
+ * server).
  */
-export function touch(url: string, referrer: string, at = iso()): Touch {
-  const t: Touch = { at, landingUrl: url };
-  // absolute URLs as the browser wrote them: the host (with port) is the third part
-  const host = (u: string) => u.split('/')[2];
-  if (referrer && host(referrer) !== host(url)) t.referrer = referrer;
-  return t;
-}
+export const touch = (url: string, referrer: string, at = iso()): Touch => ({
+  at,
+  landingUrl: url,
+  referrer: referrer || undefined,
+});
 
 let first: Touch | undefined;
 
@@ -26,9 +25,16 @@ export function firstTouch(): Touch {
   return first;
 }
 
+/** On consent: a first touch stored on an earlier visit stays; else the one this page saw is stored. */
+export function keepTouch(): void {
+  const stored = getJSON('tp_ft');
+  if (stored?.at) first = stored;
+  else if (first) setJSON('tp_ft', first);
+}
+
 export function forgetTouch(): void {
   first = undefined;
-  set('tp_ft', null);
+  set('tp_ft');
 }
 
 /** The referrer of the current page: document.referrer, then the previous URL after an in-app navigation. */

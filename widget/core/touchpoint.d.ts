@@ -3,12 +3,17 @@
 //   data-site   the site key (required); sent as the batch's writeKey
 //   data-api    collector base URL (default: the origin tp.js was loaded from)
 //   data-debug  log ignored and failed things to the console
+//   data-consent="required"  store nothing and send only page views marked `context.consent: false` until the
+//               page calls touchpoint('consent', true); so too with Global Privacy Control, and with Do-Not-Track
+//               where the tag has data-dnt
+//   data-dnt    respect the browser's Do-Not-Track (data-dnt="on")
+//   data-cookie-days  the anonymous-id cookie's lifetime in days (default 395, about 13 months)
 // Calls made before tp.js runs are kept by this stub and replayed in order (after the automatic page view):
 //   window.touchpoint=window.touchpoint||function(){(touchpoint.q=touchpoint.q||[]).push(arguments)}
 // A second copy of tp.js on the page does nothing (it logs 'already loaded' with data-debug).
 //
 // What the browser keeps (first party, on the site's own origin):
-//   cookie + localStorage `tp_aid`  the anonymous id (cookie: path=/, ~400 days, SameSite=Lax, Secure on https);
+//   cookie + localStorage `tp_aid`  the anonymous id (cookie: path=/, data-cookie-days, SameSite=Lax, Secure on https);
 //                                   either one restores the other
 //   localStorage `tp_ft`            the first touch         `tp_u`  user id and traits
 //   localStorage `tp_q`             events not yet confirmed by the collector (≤ 500 events, ~400 KB), shared
@@ -37,7 +42,7 @@ export type Properties = Record<string, unknown>;
 export interface Touchpoint {
   /** `touchpoint('track', 'Signed Up', { plan: 'pro' })` is `touchpoint.track('Signed Up', { plan: 'pro' })`. */
   (
-    verb: 'page' | 'track' | 'identify' | 'alias' | 'reset' | 'flush' | 'form' | 'chat',
+    verb: 'page' | 'track' | 'identify' | 'alias' | 'reset' | 'consent' | 'flush' | 'form' | 'chat',
     ...args: unknown[]
   ): unknown;
 
@@ -67,6 +72,17 @@ export interface Touchpoint {
    * page or identify event records a new first touch). Events already queued are still delivered.
    */
   reset(): void;
+
+  /**
+   * The visitor's answer. `consent(true)`: events say `context.consent: true`; if nothing was stored until now
+   * (data-consent="required", Global Privacy Control, Do-Not-Track with data-dnt), the visitor is kept from now
+   * on: the anonymous id and first touch stored on an earlier visit, else the ones this page used (so the
+   * campaign seen before consent is the first touch), and the page is counted; the promise settles when it is
+   * queued. Call it on every page, as consent banners do: the answer itself is not stored. `consent(false)`:
+   * every localStorage key starting with `tp_` is removed, the cookie expired, the visitor reset, and from then
+   * on nothing is stored and only page views marked `context.consent: false` are sent.
+   */
+  consent(yes: boolean): Promise<void> | void;
 
   /**
    * Sends everything queued now (ignoring a pending back-off) and resolves when the collector's reply has been
@@ -120,10 +136,16 @@ export interface TouchpointEvent {
     page: { url: string; referrer: string; title: string };
     /**
      * page and identify only: how this visitor first arrived, recorded once (localStorage `tp_ft`) and cleared by
-     * reset(). `landingUrl` is the first page; `referrer` is left out when it was the site itself. The collector
-     * reads utm_* (source/medium/campaign/term/content), click ids and `ref` from the landing URL.
+     * reset(). `landingUrl` is the first page; `referrer` is left out when there was none (the collector drops one
+     * on the landing page's own host). The collector reads utm_* (source/medium/campaign/term/content), click ids
+     * and `ref` from the landing URL.
      */
     firstTouch?: Pick<Touch, 'at' | 'landingUrl' | 'referrer'>;
+    /**
+     * false: sent without consent (a page view, nothing stored on the device); true: after consent(true); left
+     * out otherwise.
+     */
+    consent?: boolean;
   };
 }
 

@@ -44,7 +44,7 @@ async function go(): Promise<void> {
   const ids = (flying = batch.map((e) => e.messageId));
   const body = envelope(batch);
   let s = 0; // stays 0 when the request failed (network, CORS, aborted)
-  let after: string | null = null;
+  let after: string | null | undefined;
   let results: IngestReply['results'] | undefined;
   try {
     const r = await post(body, body.length < 2e4); // keepalive requests share a 64 KB budget (3 bytes a character at most)
@@ -73,7 +73,7 @@ async function go(): Promise<void> {
   if (q.some((e) => ids.includes(e.messageId))) {
     backoff = Math.min(6e4, backoff * 2 || 1e3);
     // full backoff halved plus jitter, or Retry-After in seconds (what the collector sends) if that is later
-    const ms = Math.max(backoff / 2 + (Math.random() * backoff) / 2, +after! * 1e3 || 0);
+    const ms = Math.max((backoff * (1 + Math.random())) / 2, +after! * 1e3 || 0);
     until = Date.now() + ms;
     clearTimeout(timer);
     timer = setTimeout(flush, ms);
