@@ -23,6 +23,8 @@ export const settingsApi = {
       score?: Partial<SiteRuleSettings['score']>;
       identity?: Partial<SiteRuleSettings['identity']>;
       reports?: Partial<SiteRuleSettings['reports']>;
+      consent?: Partial<SiteRuleSettings['consent']>;
+      privacy?: { retentionDays: number | null };
     },
   ) => request<SiteSettingsReply>(`${site(siteId)}/settings`, { method: 'PUT', body: settings }),
   createSite: (name: string, origins: string[]) =>
