@@ -1,6 +1,7 @@
 // All SQL of automations: rules, their firing from the change log, follow-up tasks, a profile's owner and tags,
-// the at-risk sweep, the webhook outbox and the email outbox. What to do is decided in automations/decide.ts;
-// `process` applies it in one write with the change-log cursor, so each change fires its rules exactly once.
+// the at-risk sweep and the status sweep, the webhook outbox and the email outbox. What to do is decided in
+// automations/decide.ts; `process` applies it in one write with the change-log cursor, so each change fires its
+// rules exactly once.
 import type { Db as Client } from './client.ts';
 import type {
   AutomationRule,
@@ -53,6 +54,8 @@ const EMAIL_SCHEDULE = [30, 300, 1800, 7200, 21600];
 /** How often the at-risk sweep runs, and how many profiles one sweep marks. */
 const SWEEP_MS = 60_000;
 const SWEEP_BATCH = 500;
+/** How many profiles one statement of the status sweep moves (≈ 3 ms of writing at 100k profiles). */
+const STATUS_BATCH = 200;
 
 // ---- Rows ----
 
@@ -404,6 +407,47 @@ async function sweepAtRisk(tx: Exec, now: number): Promise<number> {
   return noVisit.rows.length + overdue.rows.length;
 }
 
+/** The status rule (profileStatus in profiles.ts) in SQL, over a row, with args churned-before, at-risk-before, now. */
+const STATUS_SQL = `CASE WHEN last_seen <= ? THEN 'churned'
+  WHEN last_seen <= ? OR payment_overdue_at < ? THEN 'at_risk' ELSE 'active' END`;
+
+/**
+ * Moves the maintained status of the profiles whose status changed by time alone since it was written: a visit
+ * clock that ran out (per site, on the list's own status index, oldest first) or a payment that fell due. Each
+ * statement moves at most STATUS_BATCH rows; returns the most one statement moved (a full batch: sweep again).
+ */
+async function sweepStatus(tx: Exec, now: number): Promise<number> {
+  const churned = now - STATUS_DAYS.churned * DAY;
+  const atRisk = now - STATUS_DAYS.atRisk * DAY;
+  const status = [churned, atRisk, now];
+  const most = (rs: { rowsAffected: number }, n: number) => Math.max(n, rs.rowsAffected);
+  let moved = 0;
+  const sites = await tx.execute('SELECT site_id FROM site_counts WHERE profiles > 0');
+  for (const site of sites.rows) {
+    for (const [from, before] of [
+      ['active', atRisk],
+      ['at_risk', churned],
+    ] as const) {
+      const rs = await tx.execute({
+        sql: `UPDATE profiles SET status = ${STATUS_SQL} WHERE rowid IN (
+                SELECT rowid FROM profiles INDEXED BY profiles_list_status
+                WHERE site_id = ? AND status = ? AND merged_into IS NULL AND last_seen <= ?
+                ORDER BY last_seen LIMIT ?)`,
+        args: [...status, String(site.site_id), from, before, STATUS_BATCH],
+      });
+      moved = most(rs, moved);
+    }
+  }
+  const overdue = await tx.execute({
+    sql: `UPDATE profiles SET status = ${STATUS_SQL} WHERE rowid IN (
+            SELECT rowid FROM profiles INDEXED BY profiles_status_overdue
+            WHERE status = 'active' AND merged_into IS NULL AND payment_overdue_at IS NOT NULL
+              AND payment_overdue_at < ? ORDER BY payment_overdue_at LIMIT ?)`,
+    args: [...status, now, STATUS_BATCH],
+  });
+  return most(overdue, moved);
+}
+
 /**
  * One round of automations in one transaction: the changes after the cursor (each fires its rules and becomes
  * webhook deliveries), due "unanswered" timers, and the at-risk sweep. The cursor moves in the same commit.
@@ -517,16 +561,18 @@ async function processRound(tx: Exec, options: ProcessOptions): Promise<ProcessR
   }
 
   let marked = 0;
+  let moved = 0;
   if (now - (await state(tx, 'risk_sweep_at')) >= (options.sweepMs ?? SWEEP_MS)) {
+    moved = await sweepStatus(tx, now);
     marked = await sweepAtRisk(tx, now);
     // A full batch leaves more to mark: sweep again next round.
-    if (marked < SWEEP_BATCH) await setState(tx, 'risk_sweep_at', now);
+    if (marked < SWEEP_BATCH && moved < STATUS_BATCH) await setState(tx, 'risk_sweep_at', now);
   }
   return {
     changes: changes.length,
     fired,
     deliveries,
-    more: changes.length === limit || due.rows.length === limit || marked > 0,
+    more: changes.length === limit || due.rows.length === limit || marked > 0 || moved > 0,
   };
 }
 

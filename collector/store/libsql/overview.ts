@@ -1,8 +1,8 @@
 // The overview's aggregates for a date range: the lifecycle funnel, median time between stages and new leads
-// and customers per day. Reads the funnel counts from the overview_days rollup and the other maintained profile
-// columns (first_seen, lead_at, qualified_at, first_payment_at, retained_at, loyal_at) through covering
-// indexes; never the events table. Medians come from per-hour histograms, so the database returns a few
-// hundred rows, not one per profile.
+// and customers per day. Whole UTC days come from the distributions that triggers on profiles keep (overview_days
+// for the funnel; migration 030 for the medians and the per-day counts), so a year costs a few thousand rows
+// however many profiles there are; only a time zone's partial days at the ends read profile rows, through the
+// covering indexes. Never the events table.
 import {
   type FunnelStep,
   type OverviewDay,
@@ -59,25 +59,78 @@ export function overviewRange(
 }
 
 const HOUR = 3_600_000;
+const QUARTER = 900_000;
+/** Hours per band and days per block of the interval distributions (migration 030). */
+const BAND = 32;
+const BLOCK = 32;
 
-/** Counts of durations by whole hour, summed over sites: enough for a median to the hour. */
+/** Counts of durations by whole hour (or of hours by band), summed over sites. */
 type Histogram = Map<number, number>;
 
-/** The median of a histogram of whole hours (the lower middle for an even count), in days to 0.1. */
-export function histogramMedian(h: Histogram): { medianDays: number | null; count: number } {
-  const count = [...h.values()].reduce((n, c) => n + c, 0);
+const add = <K>(m: Map<K, number>, k: K, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+
+/**
+ * The median of samples in whole hours (the lower middle for an even count), in days to 0.1: the band that holds
+ * it from the counts per band of 32 hours, then its hour from `hoursIn(band)`, the counts by hour of that band.
+ */
+export async function histogramMedian(
+  bands: Histogram,
+  hoursIn: (band: number) => Histogram | Promise<Histogram>,
+): Promise<{ medianDays: number | null; count: number }> {
+  const count = [...bands.values()].reduce((n, c) => n + c, 0);
   if (!count) return { medianDays: null, count };
   const middle = Math.floor((count - 1) / 2);
   let seen = 0;
-  for (const hours of [...h.keys()].sort((x, y) => x - y)) {
-    seen += h.get(hours)!;
-    if (seen > middle) return { medianDays: Math.round(((hours * HOUR) / DAY) * 10) / 10, count };
+  for (const band of [...bands.keys()].sort((x, y) => x - y)) {
+    if (seen + bands.get(band)! <= middle) {
+      seen += bands.get(band)!;
+      continue;
+    }
+    const h = await hoursIn(band);
+    for (const hours of [...h.keys()].sort((x, y) => x - y)) {
+      seen += h.get(hours)!;
+      if (seen > middle) return { medianDays: Math.round(((hours * HOUR) / DAY) * 10) / 10, count };
+    }
+    break; // the hours of a band always add up to its count
   }
   return { medianDays: null, count };
 }
 
-// Every query names site_id and `merged_into IS NULL`, so it is a range scan of one of the covering partial
-// indexes (profiles_cohort, profiles_lead_day, profiles_paid_day); "all sites" is the sum over each site.
+/**
+ * [from, to) in UTC days as the distributions' units: the aligned blocks of 32 days inside it (span 32, by first
+ * day) and the single days (span 1) before and after them.
+ */
+function dayUnits(from: number, to: number): { span: number; from: number; to: number }[] {
+  const a = Math.ceil(from / BLOCK) * BLOCK;
+  const b = Math.floor(to / BLOCK) * BLOCK;
+  const units =
+    a < b
+      ? [
+          [1, from, a],
+          [BLOCK, a, b],
+          [1, b, to],
+        ]
+      : [[1, from, to]];
+  return units.filter(([, f, t]) => f < t).map(([span, f, t]) => ({ span, from: f, to: t }));
+}
+
+/**
+ * `select` (ending in a WHERE clause, with `args`) for the rows keyed by span and day in the units: one range of
+ * the primary key each, as a UNION ALL (an OR of the ranges would also build a set to drop duplicates).
+ */
+function inUnits(
+  select: string,
+  args: (string | number)[],
+  units: { span: number; from: number; to: number }[],
+): { sql: string; args: (string | number)[] } {
+  return {
+    sql: units.map(() => `${select} AND span = ? AND day >= ? AND day < ?`).join(' UNION ALL '),
+    args: units.flatMap((u) => [...args, u.span, u.from, u.to]),
+  };
+}
+
+// The partial-day queries name site_id and `merged_into IS NULL`, so they are range scans of the covering partial
+// indexes (profiles_cohort, profiles_lead_day, profiles_paid_day).
 const COHORT = 'site_id = ? AND merged_into IS NULL AND first_seen >= ? AND first_seen < ?';
 
 /** Each step of the funnel, then first visit to first payment; `a`/`b` are the columns of entering the stages. */
@@ -92,10 +145,17 @@ const STEPS: [Stage, string, Stage, string][] = [
 const INTERVALS = STEPS.map(([from, a, to, b]) => ({
   from,
   to,
-  hours: `${b} - ${a}`,
+  // the kind the distributions file it under (migration 030)
+  kind: `${from}-${to}`,
+  hours: `(${b} - ${a}) / ${HOUR}`,
   // a stage entered by hand before the one below it has no time between them
   when: `${a} IS NOT NULL AND ${b} IS NOT NULL AND ${b} >= ${a}`,
 }));
+/** The samples of every interval of the cohort first seen in [?, ?) of site ?, by kind and hour. */
+const PARTIAL_INTERVALS = INTERVALS.map(
+  (iv) => `SELECT '${iv.kind}' AS kind, ${iv.hours} AS h, COUNT(*) AS n FROM profiles
+    WHERE ${COHORT} AND ${iv.when} GROUP BY h`,
+).join(' UNION ALL ');
 
 export async function overview(
   db: Db,
@@ -111,7 +171,7 @@ export async function overview(
   const zone = sites.length ? zoneOfSites(sites) : DEFAULT_TIME_ZONE;
   const { start, end, fromDay, toDay } = overviewRange(query.from, query.to, Date.now(), zone);
   const siteIds = query.siteId ? [query.siteId] : sites.map((s) => s.id);
-  // Whole UTC days come from the overview_days rollup; a zone's partial days at the ends from the profiles.
+  // Whole UTC days come from the maintained distributions; a zone's partial days at the ends from the profiles.
   const wholeFrom = Math.ceil(start / DAY) * DAY;
   const wholeTo = Math.max(wholeFrom, Math.floor(end / DAY) * DAY);
   const partials = [
@@ -121,13 +181,7 @@ export async function overview(
   const stretches = offsetStretches(zone, start, end);
 
   const atStage = new Map<string, number>();
-  const histograms: Histogram[] = INTERVALS.map(() => new Map());
-  const leads = new Map<number, number>();
-  const customers = new Map<number, number>();
-  const add = (m: Map<number | string, number>, k: number | string, n: number) =>
-    m.set(k, (m.get(k) ?? 0) + n);
   for (const siteId of siteIds) {
-    const cohortArgs = [siteId, start, end];
     // The cohort: profiles first seen in the range, counted by their current stage, from the per-day counts
     // that triggers on profiles maintain (overview_days; the range is whole UTC days).
     const byStage = await db.execute({
@@ -135,38 +189,19 @@ export async function overview(
             GROUP BY stage`,
       args: [siteId, wholeFrom / DAY, wholeTo / DAY],
     });
-    for (const r of byStage.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
+    for (const r of byStage.rows) add(atStage, String(r.stage), Number(r.n));
     for (const [a, b] of partials) {
       const rs = await db.execute({
         sql: `SELECT stage, COUNT(*) AS n FROM profiles WHERE ${COHORT} GROUP BY stage`,
         args: [siteId, a, b],
       });
-      for (const r of rs.rows) add(atStage as Map<string, number>, String(r.stage), Number(r.n));
-    }
-    for (const [i, iv] of INTERVALS.entries()) {
-      const rs = await db.execute({
-        sql: `SELECT (${iv.hours}) / ${HOUR} AS h, COUNT(*) AS n FROM profiles
-              WHERE ${COHORT} AND ${iv.when} GROUP BY h`,
-        args: cohortArgs,
-      });
-      for (const r of rs.rows) add(histograms[i], Number(r.h), Number(r.n));
-    }
-    // New leads and customers per day, by when they became one (not by when they were first seen).
-    for (const [column, into] of [
-      ['lead_at', leads],
-      ['first_payment_at', customers],
-    ] as const) {
-      // by local day: one count per stretch of the zone's offset (one stretch for UTC)
-      for (const s of stretches) {
-        const rs = await db.execute({
-          sql: `SELECT (${column} + CAST(? AS INTEGER)) / ${DAY} AS d, COUNT(*) AS n FROM profiles
-                WHERE site_id = ? AND merged_into IS NULL AND ${column} >= ? AND ${column} < ? GROUP BY d`,
-          args: [s.offset, siteId, s.from, s.to],
-        });
-        for (const r of rs.rows) add(into, Number(r.d), Number(r.n));
-      }
+      for (const r of rs.rows) add(atStage, String(r.stage), Number(r.n));
     }
   }
+  const intervals = await intervalMedians(db, siteIds, dayUnits(wholeFrom / DAY, wholeTo / DAY), partials);
+  // New leads and customers per day, by when they became one (not by when they were first seen).
+  const leads = await newPerDay(db, siteIds, 'lead', stretches);
+  const customers = await newPerDay(db, siteIds, 'customer', stretches);
 
   const funnel: FunnelStep[] = [];
   let reached = 0;
@@ -179,11 +214,6 @@ export async function overview(
     const prev = i ? counts[i - 1] : null;
     funnel.push({ stage, count: counts[i], conversion: prev ? counts[i] / prev : null });
   });
-  const intervals: StageInterval[] = INTERVALS.map((iv, i) => ({
-    from: iv.from,
-    to: iv.to,
-    ...histogramMedian(histograms[i]),
-  }));
   const days: OverviewDay[] = [];
   for (let day = fromDay; day <= toDay; day = nextDay(day)) {
     const d = dayNumber(day);
@@ -201,6 +231,129 @@ export async function overview(
     bots: await botsIn(db, siteIds, start, end),
     cookieless: { views: await cookielessIn(db, siteIds, start, end) },
   };
+}
+
+/**
+ * The median time between stages of the cohort: whole UTC days (as units) from the interval distributions, the
+ * partial days at the ends ([from, to) instants) from profile rows.
+ */
+async function intervalMedians(
+  db: Db,
+  siteIds: string[],
+  units: { span: number; from: number; to: number }[],
+  partials: number[][],
+): Promise<StageInterval[]> {
+  const bands = new Map(INTERVALS.map((iv) => [iv.kind, new Map<number, number>()]));
+  const partialHours = new Map(INTERVALS.map((iv) => [iv.kind, new Map<number, number>()]));
+  for (const siteId of siteIds) {
+    if (units.length) {
+      const rows = inUnits(
+        'SELECT kind, band, profiles FROM overview_interval_bands WHERE site_id = ?',
+        [siteId],
+        units,
+      );
+      const rs = await db.execute({
+        sql: `SELECT kind, band, SUM(profiles) AS n FROM (${rows.sql}) GROUP BY kind, band`,
+        args: rows.args,
+      });
+      for (const r of rs.rows) add(bands.get(String(r.kind))!, Number(r.band), Number(r.n));
+    }
+    for (const [a, b] of partials) {
+      const rs = await db.execute({
+        sql: PARTIAL_INTERVALS,
+        args: INTERVALS.flatMap(() => [siteId, a, b]),
+      });
+      for (const r of rs.rows) {
+        add(bands.get(String(r.kind))!, Math.floor(Number(r.h) / BAND), Number(r.n));
+        add(partialHours.get(String(r.kind))!, Number(r.h), Number(r.n));
+      }
+    }
+  }
+  const hoursIn = async (kind: string, band: number) => {
+    const h: Histogram = new Map();
+    for (const [hours, n] of partialHours.get(kind)!) if (Math.floor(hours / BAND) === band) add(h, hours, n);
+    if (!units.length) return h;
+    for (const siteId of siteIds) {
+      const rows = inUnits(
+        'SELECT hours, profiles FROM overview_interval_hours WHERE site_id = ? AND kind = ? AND band = ?',
+        [siteId, kind, band],
+        units,
+      );
+      const rs = await db.execute({
+        sql: `SELECT hours, SUM(profiles) AS n FROM (${rows.sql}) GROUP BY hours`,
+        args: rows.args,
+      });
+      for (const r of rs.rows) add(h, Number(r.hours), Number(r.n));
+    }
+    return h;
+  };
+  const out: StageInterval[] = [];
+  for (const iv of INTERVALS)
+    out.push({
+      from: iv.from,
+      to: iv.to,
+      ...(await histogramMedian(bands.get(iv.kind)!, (band) => hoursIn(iv.kind, band))),
+    });
+  return out;
+}
+
+const MOMENT_COLUMNS = { lead: 'lead_at', customer: 'first_payment_at' } as const;
+
+/**
+ * Profiles that became a lead (or a customer) in the stretches, by local day number. The whole UTC days inside a
+ * stretch come from the distributions (migration 030): a day's count, of which the quarters past the zone's
+ * midnight belong to the next local day (east of UTC) or those before it to the day before (west). The partial
+ * days at a stretch's ends, and a stretch whose offset is not whole quarters, come from profile rows.
+ */
+async function newPerDay(
+  db: Db,
+  siteIds: string[],
+  kind: keyof typeof MOMENT_COLUMNS,
+  stretches: { from: number; to: number; offset: number }[],
+): Promise<Map<number, number>> {
+  const column = MOMENT_COLUMNS[kind];
+  const into = new Map<number, number>();
+  for (const siteId of siteIds) {
+    for (const { from, to, offset } of stretches) {
+      const u1 = Math.ceil(from / DAY);
+      const u2 = Math.floor(to / DAY);
+      let rest = [[from, to]];
+      if (u1 < u2 && offset % QUARTER === 0 && Math.abs(offset) < DAY) {
+        rest = [
+          [from, u1 * DAY],
+          [u2 * DAY, to],
+        ];
+        // A UTC day's quarters from `split` on belong to the local day after those before it; the smaller side is
+        // summed, a few dozen rows of the day's own key range.
+        const split = (offset > 0 ? DAY - offset : -offset) / QUARTER;
+        const early = split <= 48;
+        const part = `(SELECT COALESCE(SUM(q.profiles), 0) FROM overview_moment_quarters AS q
+          WHERE q.site_id = d.site_id AND q.kind = d.kind AND q.day = d.day AND q.quarter ${early ? '<' : '>='} ?)`;
+        const rs = await db.execute({
+          sql: `SELECT d.day, d.profiles, ${offset ? part : '0'} AS part FROM overview_moment_days AS d
+                WHERE d.site_id = ? AND d.kind = ? AND d.day >= ? AND d.day < ?`,
+          args: [...(offset ? [split] : []), siteId, kind, u1, u2],
+        });
+        for (const r of rs.rows) {
+          const day = Number(r.day);
+          const late = early ? Number(r.profiles) - Number(r.part) : Number(r.part);
+          // east of UTC the late quarters are the next local day; west, the early ones are the day before
+          add(into, offset < 0 ? day - 1 : day, Number(r.profiles) - late);
+          if (late) add(into, offset > 0 ? day + 1 : day, late);
+        }
+      }
+      for (const [a, b] of rest) {
+        if (a >= b) continue;
+        const rs = await db.execute({
+          sql: `SELECT (${column} + CAST(? AS INTEGER)) / ${DAY} AS d, COUNT(*) AS n FROM profiles
+                WHERE site_id = ? AND merged_into IS NULL AND ${column} >= ? AND ${column} < ? GROUP BY d`,
+          args: [offset, siteId, a, b],
+        });
+        for (const r of rs.rows) add(into, Number(r.d), Number(r.n));
+      }
+    }
+  }
+  return into;
 }
 
 /** Page views before consent in the range, by the UTC days it touches. */

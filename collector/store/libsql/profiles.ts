@@ -28,7 +28,6 @@ import {
   isAdvocate,
   lifecycle,
   type ProfileState,
-  STATUS_DAYS,
   type StageOverride,
   statusAt,
 } from '../../identity/profile.ts';
@@ -64,13 +63,18 @@ function recordSummary(t: TouchRecord | null): TouchSummary | null {
 }
 
 /** An overdue payment flags an otherwise active profile at risk. */
-function withPaymentRisk(status: ProfileStatus, overdueAt: unknown): ProfileStatus {
-  return status === 'active' &&
-    overdueAt !== null &&
-    overdueAt !== undefined &&
-    Number(overdueAt) < Date.now()
+function withPaymentRisk(status: ProfileStatus, overdueAt: unknown, now = Date.now()): ProfileStatus {
+  return status === 'active' && overdueAt !== null && overdueAt !== undefined && Number(overdueAt) < now
     ? 'at_risk'
     : status;
+}
+
+/**
+ * A profile's status at `now`: by its last visit (statusAt), at risk too when a payment is overdue. The write
+ * path stores it in profiles.status; the sweep (automations.ts, sweepStatus) moves it as time passes.
+ */
+export function profileStatus(lastSeen: number, overdueAt: number | null, now: number): ProfileStatus {
+  return withPaymentRisk(statusAt(lastSeen, now), overdueAt, now);
 }
 
 function summaryFromRow(r: Record<string, unknown>): ProfileSummary {
@@ -132,6 +136,18 @@ export function decodeCursor(
   }
 }
 
+/** SQLite's order of two sort values or ids: numbers by value, text by its UTF-8 bytes (the BINARY collation). */
+function compareSql(a: unknown, b: unknown): number {
+  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Number(a) - Number(b);
+}
+
+/** The sites that have live profiles (from the maintained counts: a few rows, not the profile table). */
+async function sitesWithProfiles(db: Db): Promise<string[]> {
+  const rs = await db.execute('SELECT site_id FROM site_counts WHERE profiles > 0 ORDER BY site_id');
+  return rs.rows.map((r) => String(r.site_id));
+}
+
 export async function listProfiles(
   db: Db,
   query: ProfileQuery,
@@ -141,10 +157,6 @@ export async function listProfiles(
   const column = SORT_SQL[sort];
   const where = ['merged_into IS NULL'];
   const args: (string | number)[] = [];
-  if (query.siteId) {
-    where.push('site_id = ?');
-    args.push(query.siteId);
-  }
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     where.push(
@@ -162,11 +174,6 @@ export async function listProfiles(
     where.push('stage = ?');
     args.push(query.stage);
   }
-  if (query.reached) {
-    const past = STAGES.slice(STAGES.indexOf(query.reached));
-    where.push(`stage IN (${past.map(() => '?').join(', ')})`);
-    args.push(...past);
-  }
   if (query.firstSeenFrom !== undefined) {
     where.push('first_seen >= ?');
     args.push(query.firstSeenFrom);
@@ -180,49 +187,61 @@ export async function listProfiles(
     args.push(query.channel);
   }
   if (query.status) {
-    // Status follows from last_seen, so it filters as a range on the list's own index.
-    const day = 86_400_000;
-    const now = Date.now();
-    if (query.status === 'active') {
-      where.push('last_seen > ? AND (payment_overdue_at IS NULL OR payment_overdue_at >= ?)');
-      args.push(now - STATUS_DAYS.atRisk * day, now);
-    } else if (query.status === 'at_risk') {
-      where.push('((last_seen <= ? AND last_seen > ?) OR (last_seen > ? AND payment_overdue_at < ?))');
-      args.push(
-        now - STATUS_DAYS.atRisk * day,
-        now - STATUS_DAYS.churned * day,
-        now - STATUS_DAYS.atRisk * day,
-        now,
-      );
-    } else {
-      where.push('last_seen <= ?');
-      args.push(now - STATUS_DAYS.churned * day);
-    }
+    // The maintained status (set by every write, moved by the sweep as time passes): an equality on its index.
+    where.push('status = ?');
+    args.push(query.status);
   }
   if (query.cursor) {
     const c = decodeCursor(query.cursor, sort, order);
     if (!c) throw new Refused('invalid', 'invalid_query', 'cursor does not belong to this sort', 'cursor');
-    // The single-column bound lets the planner seek an expression index (email), where the row value alone
-    // would only filter a scan; for plain columns the row value is the seek.
-    where.push(
-      order === 'asc'
-        ? `${column} >= ? AND (${column}, id) > (?, ?)`
-        : `${column} <= ? AND (${column}, id) < (?, ?)`,
-    );
-    args.push(c.value, c.value, c.id);
+    // For plain columns the row value is the seek, past any number of ties (with a single-column bound beside it
+    // the planner seeks by the column alone and walks every tie). An expression index (email) is sought only by
+    // the single-column bound: the row value alone would filter a scan.
+    const op = order === 'asc' ? '>' : '<';
+    if (sort === 'email') {
+      where.push(`${column} ${op}= ? AND (${column}, id) ${op} (?, ?)`);
+      args.push(c.value, c.value, c.id);
+    } else {
+      where.push(`(${column}, id) ${op} (?, ?)`);
+      args.push(c.value, c.id);
+    }
+  }
+  // Every index of the list starts with the site: each site is its own walk in order, and so is each stage of
+  // `reached` on the default sort (its index is (site, stage, last_seen, id)); the walks' pages merge here.
+  const reached = query.reached ? STAGES.slice(STAGES.indexOf(query.reached)) : null;
+  const perStage = !!reached && sort === 'lastSeen' && !query.q;
+  const parts: { sql: string; args: (string | number)[] }[] = [];
+  for (const siteId of query.siteId ? [query.siteId] : await sitesWithProfiles(db)) {
+    if (perStage) {
+      for (const stage of reached) parts.push({ sql: 'site_id = ? AND stage = ?', args: [siteId, stage] });
+    } else if (reached) {
+      parts.push({
+        sql: `site_id = ? AND stage IN (${reached.map(() => '?').join(', ')})`,
+        args: [siteId, ...reached],
+      });
+    } else parts.push({ sql: 'site_id = ?', args: [siteId] });
   }
   const dir = order === 'asc' ? 'ASC' : 'DESC';
-  const rs = await db.execute({
-    sql: `SELECT *, ${column} AS sort_value FROM profiles WHERE ${where.join(' AND ')}
-          ORDER BY ${column} ${dir}, id ${dir} LIMIT ?`,
-    args: [...args, query.limit + 1],
-  });
-  const rows = rs.rows.slice(0, query.limit).map((r) => summaryFromRow(r as Record<string, unknown>));
-  const last = rs.rows[query.limit - 1];
+  let found: Record<string, unknown>[] = [];
+  for (const part of parts) {
+    const rs = await db.execute({
+      sql: `SELECT *, ${column} AS sort_value FROM profiles WHERE ${part.sql} AND ${where.join(' AND ')}
+            ORDER BY ${column} ${dir}, id ${dir} LIMIT ?`,
+      args: [...part.args, ...args, query.limit + 1],
+    });
+    found.push(...(rs.rows as Record<string, unknown>[]));
+  }
+  if (parts.length > 1) {
+    const sign = order === 'asc' ? 1 : -1;
+    found.sort((a, b) => sign * (compareSql(a.sort_value, b.sort_value) || compareSql(a.id, b.id)));
+    found = found.slice(0, query.limit + 1);
+  }
+  const rows = found.slice(0, query.limit).map((r) => summaryFromRow(r));
+  const last = found[query.limit - 1];
   return {
     profiles: rows,
     nextCursor:
-      rs.rows.length > query.limit && last
+      found.length > query.limit && last
         ? encodeCursor(
             sort,
             order,

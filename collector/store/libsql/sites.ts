@@ -74,8 +74,9 @@ export function createSiteStore(
     list,
     async summaries() {
       const sites = await list();
-      const counts = await client.execute('SELECT site_id, COUNT(*) AS n FROM profiles GROUP BY site_id');
-      const bySite = new Map(counts.rows.map((r) => [String(r.site_id), Number(r.n)]));
+      // Live profiles per site, kept by triggers on profiles (site_counts, migration 029): nothing is counted here.
+      const counts = await client.execute('SELECT site_id, profiles FROM site_counts');
+      const bySite = new Map(counts.rows.map((r) => [String(r.site_id), Number(r.profiles)]));
       return sites.map((s) => ({
         id: s.id,
         name: s.name,

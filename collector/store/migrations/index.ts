@@ -27,6 +27,8 @@ import m025 from './025-bot-days.ts';
 import m026 from './026-cookieless-and-leads-index.ts';
 import m027 from './027-chat-tokens.ts';
 import m028 from './028-privacy.ts';
+import m029 from './029-profile-status-and-site-counts.ts';
+import m030 from './030-overview-distributions.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -58,6 +60,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m026,
   m027,
   m028,
+  m029,
+  m030,
 ];
 
 /**
@@ -70,4 +74,9 @@ export const READ_MODELS = [
   'attribution_days',
   'attribution_revenue',
   'overview_days',
+  'overview_interval_bands',
+  'overview_interval_hours',
+  'overview_moment_days',
+  'overview_moment_quarters',
+  'site_counts',
 ] as const;

@@ -24,6 +24,7 @@ import {
 } from '../../../identity/profile.ts';
 import type { IdentitySettings } from '../../../identity/rules.ts';
 import { deriveFrom, purgedHistory } from '../privacy.ts';
+import { profileStatus } from '../profiles.ts';
 import { restageReferrers, settleReferrals } from './referrals.ts';
 import type { Replayed } from './replay.ts';
 import { eventFromRow, type NodeRow, type StitchEvent } from './rows.ts';
@@ -326,15 +327,17 @@ export async function writeProfiles(
           (a.paymentOverdueAt !== null && a.paymentOverdueAt < now)
           ? now
           : null,
+        // The status the list filters by, as of this write; the sweep moves it as time passes.
+        profileStatus(p.lastSeen, a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt), now),
       );
     }
     await tx.execute({
       sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
               first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
               lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at,
-              qualified_at, retained_at, loyal_at, at_risk_at, merged_into)
+              qualified_at, retained_at, loyal_at, at_risk_at, status, merged_into)
             VALUES ${Array(part.length)
-              .fill(`(${qs(31)}, NULL)`)
+              .fill(`(${qs(32)}, NULL)`)
               .join(', ')}
             ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
               phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
@@ -346,7 +349,7 @@ export async function writeProfiles(
               last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
               last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
               qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
-              merged_into = NULL, recomputing = 0,
+              status = excluded.status, merged_into = NULL, recomputing = 0,
               at_risk_at = CASE WHEN excluded.at_risk_at IS NULL THEN NULL ELSE profiles.at_risk_at END`,
       args,
     });
