@@ -217,6 +217,25 @@ const CALLS: [string, string][] = [
   ['profiles, email asc, stage=loyal', '/api/profiles?limit=50&sort=email&order=asc&stage=loyal'],
   ['profiles, firstSeen, channel=Email', '/api/profiles?limit=50&sort=firstSeen&channel=Email'],
   ['profiles, eventCount, search', `/api/profiles?limit=50&sort=eventCount&q=${encodeURIComponent(emailed)}`],
+  // a filter in an order it is unrelated or opposed to (the oldest first seen are rarely active)
+  ['profiles, firstSeen asc, status=active', '/api/profiles?limit=50&sort=firstSeen&order=asc&status=active'],
+  ['profiles, eventCount, stage=customer', '/api/profiles?limit=50&sort=eventCount&stage=customer'],
+  ['profiles, email asc, channel=Email', '/api/profiles?limit=50&sort=email&order=asc&channel=Email'],
+  ['profiles, stage=loyal, status=at_risk', '/api/profiles?limit=50&stage=loyal&status=at_risk'],
+  // the overview funnel's click-through: first seen in the range, reached a stage
+  ['funnel: reached lead, 30 days', `/api/profiles?limit=50&reached=lead&from=${daysAgo(29)}&to=${today}`],
+  [
+    'funnel: reached customer, 365 days',
+    `/api/profiles?limit=50&reached=customer&from=${daysAgo(364)}&to=${today}`,
+  ],
+  [
+    '  then by email, status=active',
+    `/api/profiles?limit=50&reached=customer&from=${daysAgo(364)}&to=${today}&sort=email&order=asc&status=active`,
+  ],
+  [
+    'first seen a year ago, lastSeen asc',
+    `/api/profiles?limit=50&from=${daysAgo(394)}&to=${daysAgo(365)}&order=asc`,
+  ],
   ['profile p7 with timeline', '/api/profiles/p7'],
   ['overview, 30 days', `/api/overview?from=${daysAgo(29)}&to=${today}`],
   ['overview, 365 days', `/api/overview?from=${daysAgo(364)}&to=${today}`],
@@ -228,7 +247,11 @@ const CALLS: [string, string][] = [
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-console.log(`\n${'call'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}   target p95 < 100 ms`);
+// The issue's targets: p95 under 100 ms at 1M profiles (10M events), under 50 ms at 100k (1M events).
+const TARGET = PROFILES >= 1_000_000 ? 100 : 50;
+console.log(
+  `\n${'call'.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}   target p95 < ${TARGET} ms`,
+);
 let over = 0;
 for (const [label, path] of CALLS) {
   const times: number[] = [];
@@ -242,9 +265,9 @@ for (const [label, path] of CALLS) {
   }
   times.sort((a, b) => a - b);
   const p95 = pct(times, 0.95);
-  if (p95 >= 100 || status !== 200) over++;
+  if (p95 >= TARGET || status !== 200) over++;
   console.log(
-    `${label.padEnd(34)} ${pct(times, 0.5).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${status !== 200 ? `HTTP ${status}` : p95 < 100 ? 'ok' : 'OVER'}`,
+    `${label.padEnd(40)} ${pct(times, 0.5).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${status !== 200 ? `HTTP ${status}` : p95 < TARGET ? 'ok' : 'OVER'}`,
   );
 }
 await store.close();

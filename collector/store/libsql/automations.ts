@@ -430,7 +430,7 @@ async function sweepStatus(tx: Exec, now: number): Promise<number> {
     ] as const) {
       const rs = await tx.execute({
         sql: `UPDATE profiles SET status = ${STATUS_SQL} WHERE rowid IN (
-                SELECT rowid FROM profiles INDEXED BY profiles_list_status
+                SELECT rowid FROM profiles INDEXED BY profiles_list_status_last_seen
                 WHERE site_id = ? AND status = ? AND merged_into IS NULL AND last_seen <= ?
                 ORDER BY last_seen LIMIT ?)`,
         args: [...status, String(site.site_id), from, before, STATUS_BATCH],

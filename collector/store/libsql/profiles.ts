@@ -148,6 +148,48 @@ async function sitesWithProfiles(db: Db): Promise<string[]> {
   return rs.rows.map((r) => String(r.site_id));
 }
 
+/** 32 days in ms: the bucket of first seen that migration 031's range indexes lead with (the same expression). */
+const BUCKET = 32 * 86_400_000;
+/** Each order's name in its indexes (migration 031): profiles_list_{filter}_{name}. */
+const ORDER_INDEX: Record<ProfileSort, string> = {
+  lastSeen: 'last_seen',
+  firstSeen: 'first_seen',
+  eventCount: 'event_count',
+  email: 'email',
+};
+
+/** Each order's own index, for a list with no filter (first seen: the overview's cohort index, id after it). */
+const ORDER_ONLY: Record<ProfileSort, string> = {
+  lastSeen: 'profiles_list_last_seen',
+  firstSeen: 'profiles_cohort',
+  eventCount: 'profiles_list_event_count',
+  email: 'profiles_list_email',
+};
+
+/** The first and last bucket holding the site's live profiles first seen in [from, before); empty when none. */
+async function bucketSpan(
+  db: Db,
+  siteId: string,
+  from: number | undefined,
+  before: number | undefined,
+): Promise<[number, number]> {
+  // Each end is one seek of the first-seen index; the range is clamped to the site's profiles, so an open or a
+  // very wide range costs only the buckets that hold someone.
+  const end = async (fn: 'MIN' | 'MAX') => {
+    const rs = await db.execute({
+      sql: `SELECT ${fn}(first_seen) AS v FROM profiles WHERE site_id = ? AND merged_into IS NULL
+              AND first_seen >= ? AND first_seen < ?`,
+      args: [siteId, from ?? Number.MIN_SAFE_INTEGER, before ?? Number.MAX_SAFE_INTEGER],
+    });
+    const v = rs.rows[0]?.v;
+    return v === null || v === undefined ? null : Number(v);
+  };
+  const lo = await end('MIN');
+  const hi = lo === null ? null : await end('MAX');
+  if (lo === null || hi === null) return [0, -1];
+  return [Math.floor(lo / BUCKET), Math.floor(hi / BUCKET)];
+}
+
 export async function listProfiles(
   db: Db,
   query: ProfileQuery,
@@ -157,6 +199,7 @@ export async function listProfiles(
   const column = SORT_SQL[sort];
   const where = ['merged_into IS NULL'];
   const args: (string | number)[] = [];
+  const searched = !!query.q && [...query.q].length >= 3;
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     where.push(
@@ -164,9 +207,11 @@ export async function listProfiles(
     );
     args.push(like, like, like, query.q);
     // Three characters or more: the trigram index (profiles_search) finds the candidates, a superset of the
-    // LIKE matches (it folds case beyond ASCII), and the LIKE above keeps exactly those. Shorter text scans.
-    if ([...query.q].length >= 3) {
-      where.push('(rowid IN (SELECT rowid FROM profiles_search WHERE profiles_search MATCH ?) OR id = ?)');
+    // LIKE matches (it folds case beyond ASCII), and the LIKE above keeps exactly those; with the profile whose
+    // id it is, they are all the rows read. Shorter text walks the order.
+    if (searched) {
+      where.push(`rowid IN (SELECT rowid FROM profiles_search WHERE profiles_search MATCH ?
+          UNION ALL SELECT rowid FROM profiles WHERE id = ?)`);
       args.push(`"${query.q.replaceAll('"', '""')}"`, query.q);
     }
   }
@@ -206,35 +251,80 @@ export async function listProfiles(
       args.push(c.value, c.id);
     }
   }
-  // Every index of the list starts with the site: each site is its own walk in order, and so is each stage of
-  // `reached` on the default sort (its index is (site, stage, last_seen, id)); the walks' pages merge here.
+  // The walks that answer the page, each on the index named here (the planner's statistics, partial after a
+  // migration adds indexes, once chose walks 1,000 times slower). Every index of the list starts with the site, so
+  // each site is a walk of its own, and the walks' pages merge below:
+  // - a search of three characters or more: its trigram candidates, each read by rowid and sorted;
+  // - a first-seen range in another order, with no status or channel filter: one walk per 32-day bucket of first
+  //   seen and stage, on the order's bucket index (migration 031);
+  // - stages (reached, or one stage): one walk per stage, on the stage's index in the order;
+  // - a status or channel filter: one walk of its index in the order;
+  // - nothing else: the order's index.
+  // Whatever else is asked (another filter, a first-seen range, short search text) is checked on the way.
   const reached = query.reached ? STAGES.slice(STAGES.indexOf(query.reached)) : null;
-  const perStage = !!reached && sort === 'lastSeen' && !query.q;
-  const parts: { sql: string; args: (string | number)[] }[] = [];
+  const stages = (reached ?? STAGES).filter((s) => !query.stage || s === query.stage);
+  const ranged = query.firstSeenFrom !== undefined || query.firstSeenBefore !== undefined;
+  const filter = query.status ? 'status' : query.channel ? 'channel' : null;
+  const on = (name: string) => `INDEXED BY profiles_list_${name}_${ORDER_INDEX[sort]}`;
+  const parts: { sql: string; args: (string | number)[]; index: string }[] = [];
   for (const siteId of query.siteId ? [query.siteId] : await sitesWithProfiles(db)) {
-    if (perStage) {
-      for (const stage of reached) parts.push({ sql: 'site_id = ? AND stage = ?', args: [siteId, stage] });
-    } else if (reached) {
+    if (searched) {
       parts.push({
-        sql: `site_id = ? AND stage IN (${reached.map(() => '?').join(', ')})`,
-        args: [siteId, ...reached],
+        sql: reached ? `site_id = ? AND stage IN (${reached.map(() => '?').join(', ')})` : 'site_id = ?',
+        args: [siteId, ...(reached ?? [])],
+        index: 'NOT INDEXED',
       });
-    } else parts.push({ sql: 'site_id = ?', args: [siteId] });
+    } else if (ranged && sort !== 'firstSeen' && !filter) {
+      const span = await bucketSpan(db, siteId, query.firstSeenFrom, query.firstSeenBefore);
+      for (let b = span[0]; b <= span[1]; b++) {
+        for (const stage of stages) {
+          parts.push({
+            sql: `site_id = ? AND first_seen / ${BUCKET} = ? AND stage = ?`,
+            args: [siteId, b, stage],
+            index: on('bucket'),
+          });
+        }
+      }
+    } else if (reached || query.stage) {
+      for (const stage of stages) {
+        parts.push({ sql: 'site_id = ? AND stage = ?', args: [siteId, stage], index: on('stage') });
+      }
+    } else if (filter) {
+      parts.push({ sql: 'site_id = ?', args: [siteId], index: on(filter) });
+    } else {
+      parts.push({ sql: 'site_id = ?', args: [siteId], index: `INDEXED BY ${ORDER_ONLY[sort]}` });
+    }
   }
   const dir = order === 'asc' ? 'ASC' : 'DESC';
+  // Several walks read only ids and sort values (inside their indexes), and the page's rows are read once merged.
+  const many = parts.length > 1;
   let found: Record<string, unknown>[] = [];
   for (const part of parts) {
     const rs = await db.execute({
-      sql: `SELECT *, ${column} AS sort_value FROM profiles WHERE ${part.sql} AND ${where.join(' AND ')}
+      sql: `SELECT ${many ? 'id' : '*'}, ${column} AS sort_value FROM profiles
+            ${part.index} WHERE ${part.sql} AND ${where.join(' AND ')}
             ORDER BY ${column} ${dir}, id ${dir} LIMIT ?`,
       args: [...part.args, ...args, query.limit + 1],
     });
     found.push(...(rs.rows as Record<string, unknown>[]));
   }
-  if (parts.length > 1) {
+  if (many) {
     const sign = order === 'asc' ? 1 : -1;
     found.sort((a, b) => sign * (compareSql(a.sort_value, b.sort_value) || compareSql(a.id, b.id)));
     found = found.slice(0, query.limit + 1);
+    const byId = new Map<string, Record<string, unknown>>();
+    if (found.length) {
+      const rs = await db.execute({
+        sql: `SELECT * FROM profiles WHERE id IN (${found.map(() => '?').join(', ')})`,
+        args: found.map((r) => String(r.id)),
+      });
+      for (const r of rs.rows as Record<string, unknown>[]) byId.set(String(r.id), r);
+    }
+    // a row merged away between the two reads is left out
+    found = found.flatMap((f) => {
+      const row = byId.get(String(f.id));
+      return row ? [{ ...row, sort_value: f.sort_value }] : [];
+    });
   }
   const rows = found.slice(0, query.limit).map((r) => summaryFromRow(r));
   const last = found[query.limit - 1];

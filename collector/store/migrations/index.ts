@@ -29,6 +29,7 @@ import m027 from './027-chat-tokens.ts';
 import m028 from './028-privacy.ts';
 import m029 from './029-profile-status-and-site-counts.ts';
 import m030 from './030-overview-distributions.ts';
+import m031 from './031-list-filter-orders.ts';
 
 /** Each migration's statements; its version is its position + 1. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
@@ -62,6 +63,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   m028,
   m029,
   m030,
+  m031,
 ];
 
 /**
