@@ -1,6 +1,7 @@
 // Referrals through HTTP: a visitor who lands with ?ref=CODE and becomes a lead credits the referrer, who
 // reaches `loyal` with that evidence once paying (an advocate until then); arrival order, self-referrals,
 // merge and unmerge keep it consistent.
+import { createClient } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, harness, pageEvent } from './harness.ts';
 
@@ -73,6 +74,26 @@ const referrer = (m: number, extra: Record<string, unknown> = {}) =>
   });
 
 describe('referrals', () => {
+  it('makes a referral code on first ask through the writer, waiting out another process holding the lock', async () => {
+    await send([pageEvent({ anonymousId: 'A', originalTimestamp: at(0) }), referrer(1)]);
+    const list = (await h.api('/api/profiles?q=ann%40acme.com')).body.profiles as { id: string }[];
+    // Another collector on the same file holds the write lock for 300 ms: the read must not write behind the
+    // writer's back (it failed with "database is locked"); the code is made once the lock is free.
+    const other = createClient({ url: h.url });
+    const held = await other.transaction('write');
+    await held.execute("INSERT INTO automation_state (name, value) VALUES ('held', 1)");
+    const asked = h.api(`/api/profiles/${list[0].id}`);
+    await new Promise((r) => setTimeout(r, 300));
+    await held.commit();
+    other.close();
+    const res = await asked;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.profile.referralCode).toMatch(/^r_/);
+    // asked again, the same code; one row
+    expect((await detail(list[0].id)).referralCode).toBe(res.body.profile.referralCode);
+    expect(await h.count('SELECT COUNT(*) FROM referral_codes')).toBe(1);
+  });
+
   it('credits the referrer with its referral code; a paying referrer reaches loyal with the evidence', async () => {
     await send([pageEvent({ anonymousId: 'A', originalTimestamp: at(0) }), referrer(1)]);
     const ann = await profileOf('ann@acme.com');

@@ -1,6 +1,7 @@
 // The libSQL store: every area's SQL over one client, and the one writer that all of its writes go through.
 import type { Db as Client } from './client.ts';
 import type { PreparedEvent } from '../../ingest/prepare.ts';
+import { TIMELINE_PAGE } from '../../../wire.ts';
 import type { Store, WriteOutcome } from '../types.ts';
 import { createAccountStore } from './accounts.ts';
 import { createAutomationStore } from './automations.ts';
@@ -26,6 +27,7 @@ import { createPrivacyStore } from './privacy.ts';
 import { getProfile, getTimeline, listProfiles, liveProfileRow } from './profiles.ts';
 import { createRefolder } from './refolder.ts';
 import { createSiteStore } from './sites.ts';
+import { mintReferralCode } from './stitch/referrals.ts';
 import { forgetAllSettings } from './stitch/settings.ts';
 import { type CacheName, watchVersions } from './versions.ts';
 import { createWriter, type WriteFn, type WriterOptions } from './writer.ts';
@@ -88,7 +90,11 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
     },
     profiles: {
       list: (query) => listProfiles(client, query),
-      get: (id) => getProfile(client, id),
+      // a profile's referral code is made on first ask, by the writer (a read never writes)
+      get: (id) =>
+        getProfile(client, id, TIMELINE_PAGE, (siteId, keys) =>
+          write((tx) => mintReferralCode(tx, siteId, keys)),
+        ),
       timeline: (id, before, limit) => getTimeline(client, id, before, limit),
       async live(id) {
         const row = await liveProfileRow(client, id);

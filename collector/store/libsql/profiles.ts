@@ -31,7 +31,7 @@ import {
   type StageOverride,
   statusAt,
 } from '../../identity/profile.ts';
-import { profileReferrals } from './stitch/referrals.ts';
+import { type MintReferralCode, profileReferrals } from './stitch/referrals.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -527,6 +527,7 @@ export async function getProfile(
   db: Db,
   id: string,
   timelineLimit = TIMELINE_PAGE,
+  mint?: MintReferralCode,
 ): Promise<{ profile: ProfileDetail; timeline: TimelineItem[]; olderCursor: string | null } | null> {
   const row = await liveProfileRow(db, id);
   if (!row) return null;
@@ -536,7 +537,7 @@ export async function getProfile(
   const identifiers = rows.map((r) =>
     identifierOf(String(r.key), Number(r.verified) === 1, r.shared_at !== null),
   );
-  const extra = await profileExtras(db, summary.siteId, summary.id, keys, row);
+  const extra = await profileExtras(db, summary.siteId, summary.id, keys, row, mint);
   const page = await timelinePage(db, summary.siteId, keys, null, timelineLimit);
   const recomputing = Number(row.recomputing) === 1;
   const owner = await ownerAndTags(db, summary.id, summary.ownerId ?? null);
@@ -568,6 +569,7 @@ async function profileExtras(
   profileId: string,
   keys: string[],
   row: Record<string, unknown>,
+  mint?: MintReferralCode,
 ): Promise<Partial<ProfileDetail>> {
   let links: LinkSummary[] = [];
   if (keys.length) {
@@ -628,7 +630,7 @@ async function profileExtras(
       });
     }
   }
-  const referral = await profileReferrals(db, siteId, profileId, keys);
+  const referral = await profileReferrals(db, siteId, profileId, keys, mint);
   const history = state ? lifecycle(state, override, referral.evidence).history : [];
   return {
     links,

@@ -404,15 +404,45 @@ export async function restageReferrers(
   }
 }
 
+async function referralCodeOf(tx: Exec, siteId: string, keys: string[]): Promise<string | null> {
+  const found = await selectIn(
+    tx,
+    (m) =>
+      `SELECT code FROM referral_codes WHERE site_id = ? AND substr(code, 1, ${REFERRAL_CODE_PREFIX.length}) = ?
+       AND key IN (${m}) ORDER BY created_at, code LIMIT 1`,
+    [siteId, REFERRAL_CODE_PREFIX],
+    keys,
+  );
+  return found[0] ? String(found[0].code) : null;
+}
+
+/** In the write transaction: the identifiers' referral code, made now (bound to the user id, else the oldest) if none. */
+export async function mintReferralCode(tx: Exec, siteId: string, keys: string[]): Promise<string> {
+  const code = await referralCodeOf(tx, siteId, keys);
+  if (code) return code;
+  const key = keys.find((k) => k.startsWith('u:')) ?? keys[0];
+  const made = `${REFERRAL_CODE_PREFIX}${newId(12)}`;
+  await tx.execute({
+    sql: 'INSERT INTO referral_codes (site_id, code, key, created_at) VALUES (?, ?, ?, ?)',
+    args: [siteId, made, key, Date.now()],
+  });
+  return made;
+}
+
+/** Mints a referral code for one of these identifiers (a writer job): a code made meanwhile is kept. */
+export type MintReferralCode = (siteId: string, keys: string[]) => Promise<string>;
+
 /**
- * The referral side of one profile for the admin API: its referral code (made and bound to one of its
- * identifiers on first ask: the user id, else the oldest), its credits as a referrer and their evidence.
+ * The referral side of one profile for the admin API: its referral code (made on first ask by `mint`, through
+ * the writer, and bound to one of its identifiers: the user id, else the oldest; none without `mint`), its
+ * credits as a referrer and their evidence.
  */
 export async function profileReferrals(
   tx: Exec,
   siteId: string,
   profileId: string,
   keys: string[],
+  mint?: MintReferralCode,
 ): Promise<{
   referralCode: string | null;
   referrals: { profileId: string; at: number; messageId: string; status: ReferralStatus }[];
@@ -432,22 +462,6 @@ export async function profileReferrals(
     }))
     .sort((a, b) => a.at - b.at || (a.messageId < b.messageId ? -1 : 1));
   if (!keys.length) return { referralCode: null, referrals, evidence };
-  const found = await selectIn(
-    tx,
-    (m) =>
-      `SELECT code FROM referral_codes WHERE site_id = ? AND substr(code, 1, ${REFERRAL_CODE_PREFIX.length}) = ?
-       AND key IN (${m}) ORDER BY created_at, code LIMIT 1`,
-    [siteId, REFERRAL_CODE_PREFIX],
-    keys,
-  );
-  let referralCode = found[0] ? String(found[0].code) : null;
-  if (!referralCode) {
-    const key = keys.find((k) => k.startsWith('u:')) ?? keys[0];
-    referralCode = `${REFERRAL_CODE_PREFIX}${newId(12)}`;
-    await tx.execute({
-      sql: 'INSERT INTO referral_codes (site_id, code, key, created_at) VALUES (?, ?, ?, ?)',
-      args: [siteId, referralCode, key, Date.now()],
-    });
-  }
+  const referralCode = (await referralCodeOf(tx, siteId, keys)) ?? (mint ? await mint(siteId, keys) : null);
   return { referralCode, referrals, evidence };
 }
