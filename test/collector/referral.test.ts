@@ -141,6 +141,32 @@ describe('referrals', () => {
     expect((await detail(bob.id)).referrals).toEqual([]);
   });
 
+  it('erasing the referred lead takes the credit away: the referrer is restaged at once', async () => {
+    await send([pageEvent({ anonymousId: 'A', originalTimestamp: at(0) }), referrer(1), pay('A', 2, 'o1')]);
+    const ann = await profileOf('ann@acme.com');
+    expect(ann.stage).toBe('customer');
+    await send(referredVisit('B', ann.referralCode, 'bob@acme.com', 5, 'bob-form'));
+    const bob = await profileOf('bob@acme.com');
+    expect((await detail(ann.id)).stage).toBe('loyal');
+
+    const erased = await h.api(`/api/profiles/${bob.id}/erase`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'asked by the person' }),
+    });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    const after = await detail(ann.id);
+    expect(after.referrals).toEqual([]);
+    expect(after.stage).toBe('customer');
+    expect((await h.api('/api/profiles?stage=loyal')).body.profiles).toEqual([]);
+    // the change log says she left loyal, for automations and live views
+    const left = await h.count(
+      "SELECT COUNT(*) FROM profile_changes WHERE profile_id = ? AND kind = 'stage_left' AND json_extract(detail, '$.stage') = 'loyal'",
+      [ann.id],
+    );
+    expect(left).toBe(1);
+  });
+
   it('credits by user id whatever the arrival order, and by profile id', async () => {
     // The referred visitor's events come first: the credit waits for the referrer's user id.
     await send(referredVisit('B', 'ann-1', 'bob@acme.com', 5, 'bob-form'));

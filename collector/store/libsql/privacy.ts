@@ -14,6 +14,7 @@ import {
   type WireEvent,
 } from '../../../wire.ts';
 import { newId } from '../../admin/secrets.ts';
+import type { ProfileChange } from '../../identity/changes.ts';
 import { eventTouches } from '../../identity/channels.ts';
 import { segmentBase } from '../../identity/graph.ts';
 import {
@@ -30,7 +31,9 @@ import type { ErasureBy, PrivacyStore, PurgeResult } from '../types.ts';
 import { type Db as Client, filePath } from './client.ts';
 import { getProfile, identifierOf, liveProfileRow, linkSummary } from './profiles.ts';
 import { eventFromRow, type StitchEvent } from './stitch/rows.ts';
+import { restageReferrers } from './stitch/referrals.ts';
 import { siteSettings } from './stitch/settings.ts';
+import { appendChanges } from './stitch/writes.ts';
 import { type Arg, chunks, qs, rowsOf, selectIn } from './stitch/sql.ts';
 import type { Exec, WriteFn } from './writer.ts';
 
@@ -800,6 +803,12 @@ async function eraseIn(tx: Exec, id: string, by: ErasureBy, now: number): Promis
       keys,
     ),
   );
+  // The referrers the erased person's credits counted for lose them: their stages are decided again below.
+  const creditedFor = await tx.execute({
+    sql: `SELECT DISTINCT referrer_key FROM referral_credits WHERE referred_id IN (SELECT value FROM json_each(?))
+            OR (site_id = ? AND contact IN (SELECT value FROM json_each(?)))`,
+    args: [idsJson, siteId, keysJson],
+  });
   for (const table of ['referral_credits', 'referral_claims']) {
     count(
       'referrals',
@@ -821,6 +830,13 @@ async function eraseIn(tx: Exec, id: string, by: ErasureBy, now: number): Promis
       keys,
     ),
   );
+  const referrers = new Set(creditedFor.rows.map((r) => String(r.referrer_key)));
+  for (const k of keys) referrers.delete(k);
+  if (referrers.size) {
+    const changes: ProfileChange[] = [];
+    await restageReferrers(tx, siteId, settings, referrers, new Map(), changes, now);
+    await appendChanges(tx, siteId, changes, now);
+  }
 
   // Payments: the ledger rows they own, and unmatched ones waiting with their address.
   count(
