@@ -12,8 +12,10 @@ import {
   EventSchema,
   isStorable,
   type WidgetSettings,
+  type WireEvent,
 } from '../../wire.ts';
 import { adminOnly, type AuthVars, requireAdmin } from '../admin/auth.ts';
+import { identityKeys } from '../identity/identifiers.ts';
 import { minimiseUrl } from '../ingest/minimise.ts';
 import { newSecret, sha256 } from '../admin/secrets.ts';
 import { readJson } from '../http/body.ts';
@@ -83,6 +85,20 @@ export function chatPublicRoutes(deps: ChatDeps): Hono {
     const found = post.text.match(EMAIL_IN_TEXT)?.[0]?.toLowerCase();
     const typed = found && isStorable(found) ? found : undefined; // it becomes an identity key
     const known = post.email && EMAIL_IN_TEXT.test(post.email) ? post.email.toLowerCase() : undefined;
+    // An erased person's browser (or user id, or address) starts nothing again: like their events, their messages
+    // are not kept, and a message queued before the erasure cannot bring its conversation back. The widget
+    // starts afresh as a new visitor on this answer.
+    const keys = identityKeys({
+      type: 'track',
+      event: CHAT_EVENT,
+      messageId: 'claimed',
+      anonymousId: post.anonymousId,
+      userId: post.userId,
+      context: { traits: { email: typed ?? known } },
+    } as WireEvent);
+    if (await store.privacy.erased(site.id, keys)) {
+      throw new ApiError(410, 'erased', 'this visitor was erased: its messages are not kept', 'anonymousId');
+    }
     // The conversation belongs to the browser holding its token; the first message makes one.
     const held = await chats.findConversation(site.id, post.anonymousId);
     // The widget makes the token before its first message (so a stream it opened earlier can already read the

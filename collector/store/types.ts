@@ -474,6 +474,8 @@ export interface PrivacyStore {
    * Refused (naming `reason`) when the reason names the person.
    */
   erase(id: string, by: ErasureBy): Promise<ErasureReceipt | null>;
+  /** Whether any of these identity keys ('a:…', 'u:…', 'e:…') belonged to an erased person (its tombstone). */
+  erased(siteId: string, keys: string[]): Promise<boolean>;
   /** Erasure receipts, newest first; one site's or all. */
   erasures(query: { siteId?: string; limit: number }): Promise<ErasureReceipt[]>;
   /**

@@ -141,6 +141,52 @@ describe('chat', () => {
     await ctx.close();
   });
 
+  it('an erased visitor’s browser starts afresh: nothing of theirs comes back, a new message is a new visitor', async () => {
+    const ctx = await w.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(w.host.url);
+    await launcher(page).click();
+    const input = page.getByPlaceholder('Write a message…');
+    await input.fill('Hi, I am eve@example.org');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await bubbles(page)).length).toBeGreaterThan(1);
+    const erasedAid = await page.evaluate(() => localStorage.getItem('tp_aid'));
+    await page.evaluate(() => (window as any).touchpoint.flush());
+    const eve = await waitFor(
+      async () => (await w.collector.api('/api/profiles?q=eve@example.org')).body.profiles[0],
+      'the chat profile',
+    );
+    const erased = await w.collector.api(`/api/profiles/${eve.id}/erase`, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'asked by the visitor' }),
+    });
+    expect(erased.status).toBe(200);
+
+    // the browser still holds the erased visitor's id: its next message is refused and the chat starts afresh
+    await input.fill('Are you still there?');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('tp_aid'))).not.toBe(erasedAid);
+    await expect.poll(() => bubbles(page)).toEqual([]);
+    await input.fill('A new question about prices');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await bubbles(page))[0]).toBe('A new question about prices');
+    const conversations = (await w.collector.api('/api/inbox')).body.conversations as {
+      anonymousId: string;
+      lastMessage: { text: string } | null;
+    }[];
+    expect(conversations.find((c) => c.anonymousId === erasedAid)).toBeUndefined();
+    expect(JSON.stringify(conversations)).not.toContain('eve@example.org');
+    expect(JSON.stringify(conversations)).not.toContain('Are you still there?');
+    const newAid = await page.evaluate(() => localStorage.getItem('tp_aid'));
+    const fresh = conversations.find((c) => c.anonymousId === newAid);
+    expect(fresh, 'the new visitor’s conversation').toBeTruthy();
+    await page.screenshot({ path: screenshotPath('chat-after-erasure-1280') });
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('phone width under a strict CSP: panel fills the viewport, zero violations', async () => {
     const ctx = await w.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const page = await ctx.newPage();

@@ -409,6 +409,32 @@ describe('export and erasure', () => {
     expect(whereBytes()).toEqual([]);
   });
 
+  it('keeps no chat from the erased browser or address: 410, and a message queued before cannot bring it back', async () => {
+    const post = (anonymousId: string, text: string, token: string) =>
+      h.app.request('/v1/chat/messages', {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain', Origin: ORIGIN },
+        body: JSON.stringify({ key: h.site.siteKey, anonymousId, clientId: `c-${token}`, text, token }),
+      });
+    // the erased browser's outbox replays its message from before the erasure, then a new one
+    for (const text of [`Hello, write to me at ${EMAIL}`, 'Anyone there?']) {
+      const res = await post(ADA, text, 'a-token-of-adas-browser-0001');
+      expect(res.status).toBe(410);
+      expect(((await res.json()) as { error: { code: string; field: string } }).error).toMatchObject({
+        code: 'erased',
+        field: 'anonymousId',
+      });
+    }
+    // a new browser typing the erased address is refused too, as its events are
+    expect((await post('anon-new', `It's me, ${EMAIL}`, 'a-token-of-a-new-browser-0001')).status).toBe(410);
+    expect(
+      await h.count('SELECT COUNT(*) FROM conversations WHERE anonymous_id IN (?, ?)', [ADA, 'anon-new']),
+    ).toBe(0);
+    expect(whereBytes()).toEqual([]);
+    // anyone else chats as before
+    expect((await post('anon-carol', 'Hi, a question', 'a-token-of-carols-browser-01')).status).toBe(201);
+  });
+
   it('erases through a session too, recording the admin, and an empty body is {}', async () => {
     await send(h.site.secretKey, [
       { type: 'identify', anonymousId: 'anon-cy', traits: { email: 'cy@people.example' } },

@@ -122,6 +122,12 @@ export function chatClient(core: UICore, changed: () => void) {
           connect();
           add(r.message);
         } catch (e: any) {
+          if (e.status === 410) {
+            // This browser's visitor was erased: what waited was theirs and goes with them, and the chat starts
+            // afresh as a new visitor (a new anonymous id and conversation token).
+            forget();
+            break;
+          }
           // 4xx other than 429: this message would fail again, drop it
           if (!(e.status >= 400 && e.status < 500 && e.status !== 429)) {
             retry = setTimeout(flush, 5e3);
@@ -135,6 +141,19 @@ export function chatClient(core: UICore, changed: () => void) {
     } finally {
       sending = false;
     }
+  }
+
+  function forget() {
+    es?.close();
+    es = undefined;
+    for (const k of ['tp_ck', 'tp_c', 'tp_cr', 'tp_cq']) {
+      try {
+        localStorage.removeItem(k);
+      } catch {}
+    }
+    (window as any).touchpoint?.('reset');
+    Object.assign(c, { messages: [], pending: [], unread: 0, read: 0 });
+    changed();
   }
 
   addEventListener('online', flush);

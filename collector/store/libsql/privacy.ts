@@ -1037,6 +1037,14 @@ export function createPrivacyStore(
   const log = deps.log ?? ((line: string) => console.warn(line));
   return {
     export: (id) => exportProfile(client, id, deps.tasks),
+    async erased(siteId, keys) {
+      if (!keys.length) return false;
+      const rs = await client.execute({
+        sql: `SELECT 1 FROM erased_keys WHERE site_id = ? AND key_hash IN (SELECT value FROM json_each(?)) LIMIT 1`,
+        args: [siteId, JSON.stringify(keys.map((k) => tombstoneHash(siteId, k)))],
+      });
+      return rs.rows.length > 0;
+    },
     async erase(id, by) {
       const receipt = await write((tx) => eraseIn(tx, id, by, Date.now()));
       if (receipt && file && !(await checkpoint(client)))
