@@ -222,6 +222,18 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       .filter((x): x is Extract<Checked, { ok: true }> => x.ok && !withoutConsent(x))
       .map((x) => x.event);
     const outcomes = await deps.events.submit(access.site.id, good);
+    // The first page view after consent on a page that was counted without it (tp.js marks it `counted`): the
+    // page is one view, so the cookieless count gives that one back. A retry (duplicate) gives back nothing.
+    if (consent.beforeConsent !== 'nothing') {
+      const again = good.filter(
+        (e, i) =>
+          e.type === 'page' &&
+          e.raw.context?.consent === true &&
+          (e.raw.context as { counted?: unknown }).counted === 1 &&
+          outcomes[i] === 'accepted',
+      ).length;
+      if (again) await deps.events.countCookieless(access.site.id, -again);
+    }
     let g = 0;
     return checked.map((x, index) =>
       x.ok

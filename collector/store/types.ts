@@ -237,7 +237,10 @@ export interface EventStore {
   submit(siteId: string, events: PreparedEvent[]): Promise<WriteOutcome[]>;
   /** Counts a bot's request and its events for the site's day (they are stored nowhere else). */
   countBots(siteId: string, events: number): Promise<void>;
-  /** Counts page views sent before consent (no identifiers kept) for the site's day; they are stored nowhere. */
+  /**
+   * Counts page views sent before consent (no identifiers kept) for the site's day; they are stored nowhere. A
+   * negative count gives views back (a page counted so, then as a visit after consent), never below nought.
+   */
   countCookieless(siteId: string, views: number): Promise<void>;
 }
 

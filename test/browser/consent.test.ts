@@ -76,6 +76,9 @@ it('keeps nothing on the device before consent; the campaign seen before it is t
   }, 'the consented visitor');
   const shown = (await site.collector.api(`/api/profiles/${profileId}`)).body.profile;
   expect(shown.firstTouch).toMatchObject({ source: 'newsletter', medium: 'email', campaign: 'spring' });
+  // The landing page is one view: counted without consent first, then as the visit, its cookieless count is
+  // given back.
+  await waitFor(async () => (await cookieless()) === views, 'the landing page counted once');
 
   // The next page asks again (the banner calls consent on every page): the same visitor, the same first touch.
   await tab.goto(`${site.host.url}/pricing`);

@@ -90,3 +90,40 @@ it('where the site requires consent, keeps only what a page marked consented; co
   expect(overview.cookieless).toEqual({ views: 3 });
   expect(await h.count("SELECT COUNT(*) FROM events WHERE message_id = 'req-5'")).toBe(0);
 });
+
+it('counts a page once when the visitor consents on it: the visit marked counted gives its cookieless view back', async () => {
+  const views = async () => (await h.api(`/api/overview?site=${h.site.id}`)).body.cookieless.views;
+  // the site counts views without consent (the test above told it to count nothing)
+  const put = await h.api(`/api/sites/${h.site.id}/settings`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ consent: { required: false, beforeConsent: 'cookieless' } }),
+  });
+  expect(put.status).toBe(200);
+  const start = await views();
+  const page = { url: 'https://shop.example/offer' };
+  const send = (batch: unknown[]) => h.post('/v1/batch', { writeKey: h.site.siteKey, batch });
+  await send([
+    { type: 'page', messageId: 'once-1', anonymousId: 'p-once', context: { page, consent: false } },
+  ]);
+  expect(await views()).toBe(start + 1);
+  const visit = {
+    type: 'page',
+    messageId: 'once-2',
+    anonymousId: 'p-once',
+    context: { page, consent: true, counted: 1 },
+  };
+  expect((await send([visit])).body.results[0].status).toBe('accepted');
+  expect(await views()).toBe(start);
+  // a retry of the same visit gives back nothing more; neither does a page not marked consented
+  expect((await send([visit])).body.results[0].status).toBe('duplicate');
+  await send([{ type: 'page', messageId: 'once-3', anonymousId: 'p-once', context: { page, counted: 1 } }]);
+  expect(await views()).toBe(start);
+  // and a day never goes below nought
+  await send([
+    { ...visit, messageId: 'once-4' },
+    { ...visit, messageId: 'once-5' },
+  ]);
+  expect(await views()).toBeGreaterThanOrEqual(0);
+  expect(await h.count('SELECT MIN(views) FROM cookieless_days')).toBeGreaterThanOrEqual(0);
+});

@@ -61,6 +61,8 @@ describe('data-consent="required"', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ type: 'page', anonymousId: id });
     expect(after[0].context.consent).toBe(true);
+    // this page was counted without consent: the visit says so, and the collector counts the page once
+    expect(after[0].context.counted).toBe(1);
     expect(after[0].context.page.url).toBe(`${location.origin}/pricing`);
     expect(after[0].context.firstTouch.landingUrl).toBe(landing);
 
@@ -68,6 +70,7 @@ describe('data-consent="required"', () => {
     tp.track('Signed Up');
     const [track] = (await sentBy(id)).slice(3);
     expect(track).toMatchObject({ type: 'track', event: 'Signed Up', context: { consent: true } });
+    expect(track.context).not.toHaveProperty('counted');
     tp.identify('user-1');
     expect(stored('tp_u')).toEqual({ id: 'user-1', traits: {} });
     history.replaceState(null, '', '/');
@@ -94,9 +97,11 @@ describe('data-consent="required"', () => {
     const view = await start('data-consent="required"');
     await tp.consent(true);
     await tp.consent(true);
-    expect((await sentBy(view.anonymousId)).map((e) => [e.type, e.context.consent])).toEqual([
-      ['page', false],
-      ['page', true],
+    expect(
+      (await sentBy(view.anonymousId)).map((e) => [e.type, e.context.consent, e.context.counted]),
+    ).toEqual([
+      ['page', false, undefined],
+      ['page', true, 1],
     ]);
   });
 });

@@ -26,6 +26,8 @@ export const cfg = { days: DAYS } as {
   debug?: boolean;
   off?: unknown;
   yes?: true;
+  /** The last page view went without consent (and was counted so). */
+  c?: unknown;
   days: number;
 };
 

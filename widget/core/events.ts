@@ -26,6 +26,7 @@ function emit(type: EventType, fields: Partial<Ev>, first?: true) {
       page: pageContext(),
       firstTouch: first && firstTouch(),
       consent: cfg.off ? false : cfg.yes, // true once the page said so
+      counted: cfg.c, // see consent()
     },
     originalTimestamp: iso(),
   });
@@ -77,8 +78,13 @@ export function consent(yes: unknown) {
       forgetUser(); // still off: only what this page held in memory; user() then reads what is stored
       cfg.off = false;
       keepTouch();
+      // this page was counted without consent: its visit says so, and the collector counts it once
       return loadAid()
-        .then(() => page())
+        .then(() => {
+          cfg.c = 1;
+          page();
+          delete cfg.c;
+        })
         .catch(log);
     }
   } else {

@@ -146,6 +146,8 @@ export interface TouchpointEvent {
      * out otherwise.
      */
     consent?: boolean;
+    /** 1 on the page view consent(true) sends: this page was counted without consent already (once, not twice). */
+    counted?: 1;
   };
 }
 

@@ -74,9 +74,10 @@ export async function createLibsqlStore(client: Client, options: LibsqlStoreOpti
       countCookieless: (siteId, views) =>
         write(async (tx) => {
           await tx.execute({
-            sql: `INSERT INTO cookieless_days (site_id, day, views) VALUES (?, ?, ?)
-                  ON CONFLICT DO UPDATE SET views = views + excluded.views`,
-            args: [siteId, Math.floor(Date.now() / 86_400_000), views],
+            // a negative count (views given back) never takes a day below nought
+            sql: `INSERT INTO cookieless_days (site_id, day, views) VALUES (?, ?, MAX(0, ?))
+                  ON CONFLICT DO UPDATE SET views = MAX(0, views + ?)`,
+            args: [siteId, Math.floor(Date.now() / 86_400_000), views, views],
           });
         }),
       countBots: (siteId, events) =>
