@@ -229,6 +229,43 @@ export async function settleProfiles(
   });
 }
 
+/** The columns a profile write compares with the stored row, in the order it builds them; `state` follows. */
+const COMPARED = [
+  'id',
+  'site_id',
+  'email',
+  'user_id',
+  'name',
+  'phone',
+  'company',
+  'stage',
+  'first_touch',
+  'first_touch_at',
+  'channel',
+  'first_seen',
+  'last_seen',
+  'event_count',
+  'score',
+  'revenue',
+  'payment_count',
+  'first_payment_at',
+  'first_campaign',
+  'lead_at',
+  'lead_channel',
+  'lead_campaign',
+  'last_touch_at',
+  'last_channel',
+  'last_campaign',
+  'payment_overdue_at',
+  'qualified_at',
+  'retained_at',
+  'loyal_at',
+  'at_risk_at',
+  'status',
+];
+const WRITTEN = [...COMPARED, 'state'];
+const AT_RISK = COMPARED.indexOf('at_risk_at');
+
 /** What a profile write needs besides the states: what was refolded, retired, and the rows before. */
 export interface ProfileWrite {
   refolded: Set<string>;
@@ -270,89 +307,129 @@ export async function writeProfiles(
   const referrals = await settleReferrals(tx, siteId, settings, states, refolded, retired, now);
   const written = [...states].filter(([, p]) => p.eventCount > 0);
   const changes: ProfileChange[] = [...w.changes, ...referrals.changes];
-  for (const part of chunks(written)) {
-    const args: Arg[] = [];
-    for (const [id, p] of part) {
-      const { stage, history } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
-      changes.push(
-        ...profileChanges(
-          id,
-          before.get(id) ?? null,
-          { stage, score: p.score },
-          history,
-          settings.score.threshold,
-          { at: p.lastKey[0], messageId: p.lastKey[1] },
-          now,
-        ),
-      );
-      const times = stageTimes(stage, history);
-      const ft = p.firstTouch;
-      args.push(
+  // The rows as they stand, so that an update sets only the columns whose values moved: SQLite rewrites an
+  // index only when its columns are set, and most events move last seen, the count and the state alone.
+  const stored = new Map<string, Record<string, unknown>>();
+  for (const r of await selectIn(
+    tx,
+    (m) => `SELECT ${COMPARED.join(', ')}, merged_into, recomputing FROM profiles WHERE id IN (${m})`,
+    [],
+    written.map(([id]) => id),
+  ))
+    stored.set(String(r.id), r);
+  const inserts: Arg[][] = [];
+  const updates = new Map<string, Arg[][]>();
+  for (const [id, p] of written) {
+    const { stage, history } = lifecycle(p, overrides.get(id) ?? null, referrals.evidence.get(id) ?? []);
+    changes.push(
+      ...profileChanges(
         id,
-        siteId,
-        p.email?.value ?? null,
-        p.userId?.value ?? null,
-        p.name?.value ?? null,
-        p.phone?.value ?? null,
-        p.company?.value ?? null,
-        stage,
-        ft ? JSON.stringify({ ...ft.touch, channel: ft.channel, ruleId: ft.ruleId }) : null,
-        ft ? ft.at : null,
-        ft ? ft.channel : null,
-        p.firstSeen,
-        p.lastSeen,
-        p.eventCount,
-        p.score,
-        JSON.stringify(p),
-      );
-      const a = attributionColumns(p);
-      args.push(
-        a.revenue,
-        a.paymentCount,
-        a.firstPaymentAt,
-        a.firstCampaign,
-        a.leadAt,
-        a.leadChannel,
-        a.leadCampaign,
-        a.lastTouchAt,
-        a.lastChannel,
-        a.lastCampaign,
-        a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt),
-        times.qualifiedAt,
-        times.retainedAt,
-        times.loyalAt,
-        // At risk now (not seen for 30 days, or a payment overdue)? The sweep marks a profile that becomes so;
-        // a profile written while it is not clears the mark, so becoming at risk again is a change again.
-        p.lastSeen <= now - STATUS_DAYS.atRisk * 86_400_000 ||
-          (a.paymentOverdueAt !== null && a.paymentOverdueAt < now)
-          ? now
-          : null,
-        // The status the list filters by, as of this write; the sweep moves it as time passes.
-        profileStatus(p.lastSeen, a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt), now),
-      );
+        before.get(id) ?? null,
+        { stage, score: p.score },
+        history,
+        settings.score.threshold,
+        { at: p.lastKey[0], messageId: p.lastKey[1] },
+        now,
+      ),
+    );
+    const times = stageTimes(stage, history);
+    const ft = p.firstTouch;
+    const a = attributionColumns(p);
+    const overdue = a.paymentOverdueAt === null ? null : Math.round(a.paymentOverdueAt);
+    // In WRITTEN's order.
+    const row: Arg[] = [
+      id,
+      siteId,
+      p.email?.value ?? null,
+      p.userId?.value ?? null,
+      p.name?.value ?? null,
+      p.phone?.value ?? null,
+      p.company?.value ?? null,
+      stage,
+      ft ? JSON.stringify({ ...ft.touch, channel: ft.channel, ruleId: ft.ruleId }) : null,
+      ft ? ft.at : null,
+      ft ? ft.channel : null,
+      p.firstSeen,
+      p.lastSeen,
+      p.eventCount,
+      p.score,
+      a.revenue,
+      a.paymentCount,
+      a.firstPaymentAt,
+      a.firstCampaign,
+      a.leadAt,
+      a.leadChannel,
+      a.leadCampaign,
+      a.lastTouchAt,
+      a.lastChannel,
+      a.lastCampaign,
+      overdue,
+      times.qualifiedAt,
+      times.retainedAt,
+      times.loyalAt,
+      // At risk now (not seen for 30 days, or a payment overdue)? The sweep marks a profile that becomes so;
+      // a profile written while it is not clears the mark, so becoming at risk again is a change again.
+      p.lastSeen <= now - STATUS_DAYS.atRisk * 86_400_000 ||
+      (a.paymentOverdueAt !== null && a.paymentOverdueAt < now)
+        ? now
+        : null,
+      // The status the list filters by, as of this write; the sweep moves it as time passes.
+      profileStatus(p.lastSeen, overdue, now),
+      JSON.stringify(p),
+    ];
+    const old = stored.get(id);
+    if (!old) {
+      inserts.push(row);
+      continue;
     }
+    // An existing row keeps its at-risk mark while it is still at risk (a new one is the sweep's to set).
+    row[AT_RISK] = row[AT_RISK] === null ? null : ((old.at_risk_at as Arg) ?? null);
+    const set: string[] = [];
+    const args: Arg[] = [id];
+    for (let i = 2; i < COMPARED.length; i++) {
+      if (old[COMPARED[i]] !== row[i]) {
+        set.push(COMPARED[i]);
+        args.push(row[i]);
+      }
+    }
+    set.push('state');
+    args.push(row[COMPARED.length]);
+    if (old.merged_into !== null) {
+      set.push('merged_into');
+      args.push(null);
+    }
+    if (Number(old.recomputing) !== 0) {
+      set.push('recomputing');
+      args.push(0);
+    }
+    const key = set.join(',');
+    const group = updates.get(key);
+    if (group) group.push(args);
+    else updates.set(key, [args]);
+  }
+  for (const part of chunks(inserts)) {
     await tx.execute({
-      sql: `INSERT INTO profiles (id, site_id, email, user_id, name, phone, company, stage, first_touch, first_touch_at, channel,
-              first_seen, last_seen, event_count, score, state, revenue, payment_count, first_payment_at, first_campaign,
-              lead_at, lead_channel, lead_campaign, last_touch_at, last_channel, last_campaign, payment_overdue_at,
-              qualified_at, retained_at, loyal_at, at_risk_at, status, merged_into)
+      sql: `INSERT INTO profiles (${WRITTEN.join(', ')}, merged_into)
             VALUES ${Array(part.length)
-              .fill(`(${qs(32)}, NULL)`)
+              .fill(`(${qs(WRITTEN.length)}, NULL)`)
               .join(', ')}
-            ON CONFLICT (id) DO UPDATE SET email = excluded.email, user_id = excluded.user_id, name = excluded.name,
-              phone = excluded.phone, company = excluded.company, stage = excluded.stage, first_touch = excluded.first_touch,
-              first_touch_at = excluded.first_touch_at, channel = excluded.channel, first_seen = excluded.first_seen,
-              last_seen = excluded.last_seen, event_count = excluded.event_count, score = excluded.score,
-              state = excluded.state, revenue = excluded.revenue, payment_count = excluded.payment_count,
-              first_payment_at = excluded.first_payment_at, first_campaign = excluded.first_campaign,
-              lead_at = excluded.lead_at, lead_channel = excluded.lead_channel, lead_campaign = excluded.lead_campaign,
-              last_touch_at = excluded.last_touch_at, last_channel = excluded.last_channel,
-              last_campaign = excluded.last_campaign, payment_overdue_at = excluded.payment_overdue_at,
-              qualified_at = excluded.qualified_at, retained_at = excluded.retained_at, loyal_at = excluded.loyal_at,
-              status = excluded.status, merged_into = NULL, recomputing = 0,
+            ON CONFLICT (id) DO UPDATE SET ${WRITTEN.slice(2)
+              .filter((c) => c !== 'at_risk_at')
+              .map((c) => `${c} = excluded.${c}`)
+              .join(', ')}, merged_into = NULL, recomputing = 0,
               at_risk_at = CASE WHEN excluded.at_risk_at IS NULL THEN NULL ELSE profiles.at_risk_at END`,
-      args,
+      args: part.flat(),
     });
+  }
+  for (const [key, rows] of updates) {
+    const set = key.split(',');
+    for (const part of chunks(rows)) {
+      await tx.execute({
+        sql: `UPDATE profiles SET ${set.map((c, i) => `${c} = v.column${i + 2}`).join(', ')}
+              FROM (VALUES ${rowsOf(part.length, set.length + 1)}) AS v WHERE profiles.id = v.column1`,
+        args: part.flat(),
+      });
+    }
   }
   // A profile whose identifiers all went elsewhere points to where most of them went (old links keep working).
   for (const [old, into] of retired) {
