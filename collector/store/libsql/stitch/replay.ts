@@ -1,6 +1,6 @@
 // The graph step: replays the clusters a group touches (links, shared identifiers, a shared browser's parts) and assigns profile ids.
 import type { InStatement } from '@libsql/client';
-import { newId } from '../../../admin/secrets.ts';
+import { newId, sortableId } from '../../../admin/secrets.ts';
 import type { ProfileChange } from '../../../identity/changes.ts';
 import {
   type BrowserAct,
@@ -152,7 +152,7 @@ export async function replay(
   }
   const clusterOf = new Map<string, string>();
   for (const members of result.clusters) {
-    const id = newId();
+    const id = sortableId();
     for (const k of members) {
       clusterOf.set(k, id);
       const n = nodes.get(k)!;
@@ -199,7 +199,7 @@ export async function replay(
       (k) => nodes.get(k)!.homeProfile,
       (h) => retiredHomes.has(h) && !oldIds.has(h),
     );
-    id ??= newId();
+    id ??= sortableId();
     used.add(id);
     assigned.push([members, id]);
   }

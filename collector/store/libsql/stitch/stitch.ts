@@ -1,5 +1,5 @@
 // One group of new events through the identity engine, step by step: the whole path of an event is here.
-import { newId } from '../../../admin/secrets.ts';
+import { newId, sortableId } from '../../../admin/secrets.ts';
 import type { IdentitySettings } from '../../../identity/rules.ts';
 import { recordActs } from './acts.ts';
 import { settleProfiles, writeTouches } from './profiles.ts';
@@ -196,8 +196,8 @@ function giveOwnProfiles(nodes: Map<string, NodeRow>, replayed: Replayed) {
     if (n.key.startsWith('s:')) continue;
     if (n.profileId && n.clusterId) continue;
     if (replayed.keys.has(n.key)) continue;
-    n.clusterId = newId();
-    n.profileId = newId();
+    n.clusterId = sortableId();
+    n.profileId = sortableId();
     n.homeProfile ??= n.profileId;
     n.dirty = true;
     replayed.fresh.add(n.profileId);
