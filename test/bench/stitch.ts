@@ -1,6 +1,8 @@
 // `npm run bench:stitch`: a generated history of 1,000,000 events over 100,000 profiles through the real
 // writer and commit path (insert, identify, link ledger, incremental profile fold), printing events/s and
-// peak memory. BENCH_EVENTS and BENCH_PROFILES scale it down.
+// peak memory. A tenth of the events arrive out of order (dated before their profile's latest event, so the
+// profile is folded again) and 1% are aliases that merge two profiles. BENCH_EVENTS and BENCH_PROFILES scale
+// it down.
 //
 // Then the late-event stall: on a profile of BENCH_STALL_EVENTS (20,000) events, a late event, and a merge of
 // two such profiles, each committed beside an unrelated visitor's event. It prints what the unrelated request
@@ -36,7 +38,10 @@ const writer = store.events;
 function event(i: number): WireEvent {
   const p = i % PROFILES;
   const round = Math.floor(i / PROFILES);
-  const ts = new Date(T0 + round * 3_600_000 + p).toISOString();
+  // A ninth of the events after the first round (a tenth of all) is dated half an hour before the profile's
+  // event of the round before: it arrives after a later one.
+  const late = round > 0 && i % 9 === 4;
+  const ts = new Date(T0 + round * 3_600_000 + p - (late ? 5_400_000 : 0)).toISOString();
   const base = { messageId: `b${i}`, anonymousId: `anon-${p}`, timestamp: ts };
   const page = (path: string, referrer: string) =>
     ({
@@ -45,6 +50,13 @@ function event(i: number): WireEvent {
       context: { page: { url: `https://shop.example${path}`, path, referrer } },
     }) as WireEvent;
   if (round === 0) return page('/', p % 3 === 0 ? 'https://www.google.com/' : '');
+  // 1% of the events: in round 6, every tenth visitor says it is also the next one's browser (a merge).
+  if (round === 6 && p % 10 === 0)
+    return {
+      ...base,
+      type: 'alias',
+      previousId: `anon-${(p + 1) % PROFILES}`,
+    } as WireEvent;
   if (round === 3 && p % 3 === 0)
     return {
       ...base,
@@ -98,8 +110,11 @@ const profiles = Number(
   (await db.execute('SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL')).rows[0][0],
 );
 const links = Number((await db.execute('SELECT COUNT(*) FROM links')).rows[0][0]);
+const merges = Number((await db.execute("SELECT COUNT(*) FROM merges WHERE kind = 'auto'")).rows[0][0]);
+let late = 0;
+for (let i = 0; i < EVENTS; i++) if (i >= PROFILES && i % 9 === 4) late++;
 console.log(
-  `stitch: ${EVENTS} events over ${profiles} profiles (${links} links) in ${seconds.toFixed(1)} s: ` +
+  `stitch: ${EVENTS} events (${late} out of order, ${merges} merges) over ${profiles} profiles (${links} links) in ${seconds.toFixed(1)} s: ` +
     `${Math.round(EVENTS / seconds)} events/s, ${(await store.writerState()).commits} commits, ` +
     `peak RSS ${Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576)} MB`,
 );
