@@ -77,7 +77,10 @@ export async function settleProfiles(
   const recomputing = new Set<string>();
   // Each profile's payments before this commit (its own and those of profiles retired into it).
   const oldStates = new Map<string, ProfileState>();
+  // The rows read here, which the write compares with what was folded (nothing writes them in between).
+  const rows = new Map<string, Record<string, unknown>>();
   const wasRow = (r: Record<string, unknown>) => {
+    rows.set(String(r.id), r);
     if (r.state) oldStates.set(String(r.id), JSON.parse(String(r.state)) as ProfileState);
     size.set(String(r.id), Number(r.event_count ?? 0));
     if (r.merged_into === null || r.merged_into === undefined) {
@@ -89,7 +92,7 @@ export async function settleProfiles(
     const rows = await selectIn(
       tx,
       (m) =>
-        `SELECT id, state, stage, score, merged_into, event_count, recomputing FROM profiles WHERE id IN (${m})`,
+        `SELECT ${COMPARED.join(', ')}, state, merged_into, recomputing FROM profiles WHERE id IN (${m})`,
       [],
       stored,
     );
@@ -106,7 +109,7 @@ export async function settleProfiles(
     const rows = await selectIn(
       tx,
       (m) =>
-        `SELECT id, stage, score, merged_into, event_count, recomputing, state FROM profiles WHERE id IN (${m})`,
+        `SELECT ${COMPARED.join(', ')}, state, merged_into, recomputing FROM profiles WHERE id IN (${m})`,
       [],
       rebuilt,
     );
@@ -222,6 +225,8 @@ export async function settleProfiles(
   }
   await writeProfiles(tx, siteId, settings, states, {
     refolded: new Set(keysOf.keys()),
+    rows,
+    fresh: replayed.fresh,
     retired: replayed.retired,
     before,
     changes,
@@ -269,6 +274,10 @@ const AT_RISK = COMPARED.indexOf('at_risk_at');
 /** What a profile write needs besides the states: what was refolded, retired, and the rows before. */
 export interface ProfileWrite {
   refolded: Set<string>;
+  /** The stored rows (COMPARED, merged_into, recomputing) the caller read in this transaction, by id. */
+  rows?: Map<string, Record<string, unknown>>;
+  /** Profiles the caller knows have no row yet. */
+  fresh?: Set<string>;
   retired: Map<string, string>;
   before: Map<string, Written>;
   changes: ProfileChange[];
@@ -309,12 +318,15 @@ export async function writeProfiles(
   const changes: ProfileChange[] = [...w.changes, ...referrals.changes];
   // The rows as they stand, so that an update sets only the columns whose values moved: SQLite rewrites an
   // index only when its columns are set, and most events move last seen, the count and the state alone.
+  // A caller that read them already passes them (a profile it read and found absent is new).
   const stored = new Map<string, Record<string, unknown>>();
+  const unread = written.map(([id]) => id).filter((id) => !w.rows?.has(id) && !w.fresh?.has(id));
+  for (const [id, r] of w.rows ?? []) stored.set(id, r);
   for (const r of await selectIn(
     tx,
     (m) => `SELECT ${COMPARED.join(', ')}, merged_into, recomputing FROM profiles WHERE id IN (${m})`,
     [],
-    written.map(([id]) => id),
+    unread,
   ))
     stored.set(String(r.id), r);
   const inserts: Arg[][] = [];
