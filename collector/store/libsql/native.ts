@@ -52,6 +52,9 @@ export function openNative(path: string): Db {
   writer.db.exec('PRAGMA synchronous=FULL');
   // What a write deletes or overwrites is zeroed in the file, not left in free space (erasure, retention).
   writer.db.exec('PRAGMA secure_delete=ON');
+  // The writer's page cache: 32 MiB instead of SQLite's 2 MiB, so the profile indexes a commit walks stay in memory
+  // rather than being read again from the file on every commit (bench:stitch: about +20% at 200k events).
+  writer.db.exec('PRAGMA cache_size=-32768');
   let inTransaction = false;
   return {
     async execute(stmt) {
