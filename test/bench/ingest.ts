@@ -2,48 +2,24 @@
 // processes; autocannon sends 5-event /v1/batch requests on 50 keep-alive connections, each with fresh message
 // ids. Every figure is printed beside the baseline measured in the same run: the libSQL client's raw batch
 // insert (one write transaction of 5 rows per call, 50 calls in flight) on the same disk.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import autocannon from 'autocannon';
 import { openStore } from '../../collector/store/open.ts';
-import { startCollectorProcess } from '../support/collector-process.ts';
 import { startSqld } from '../support/sqld.ts';
+import {
+  batchBody,
+  CONNECTIONS,
+  type Load,
+  loadOver,
+  PER_BATCH,
+  SECONDS,
+  startCollector,
+  stopCollectors,
+} from './http-load.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = 50;
-const PER_BATCH = 5;
-const VISITORS = 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'tp-bench-'));
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-let serial = 0;
-function batchBody(siteKey: string) {
-  const r = serial++;
-  const now = new Date().toISOString();
-  const visitor = `anon-${(r * 7919) % VISITORS}`;
-  return JSON.stringify({
-    writeKey: siteKey,
-    sentAt: now,
-    batch: Array.from({ length: PER_BATCH }, (_, i) => ({
-      type: i === 0 ? 'page' : 'track',
-      event: i === 0 ? undefined : 'Element Clicked',
-      messageId: `bench-${process.pid}-${r}-${i}`,
-      anonymousId: visitor,
-      originalTimestamp: now,
-      properties: { text: 'Buy now', href: '/pricing' },
-      context: {
-        page: { url: 'https://shop.example/pricing?utm_source=news', title: 'Pricing', referrer: '' },
-        userAgent: 'bench',
-      },
-    })),
-  });
-}
 
 /** Baseline: 50 loops of client.batch([5 inserts], 'write') on one libSQL client for SECONDS. */
 async function rawBatchInsert(): Promise<number> {
@@ -79,61 +55,14 @@ async function rawBatchInsert(): Promise<number> {
   return rate;
 }
 
-async function startCollector(databaseUrl: string): Promise<string> {
-  const started = await startCollectorProcess({
-    DATABASE_URL: databaseUrl,
-    TOUCHPOINT_ADMIN_EMAIL: '',
-    NODE_ENV: 'production',
-    // The load comes from one address and one site: as a flood it would be refused, so the limits are off.
-    TOUCHPOINT_RATE_ADDRESS_PER_MINUTE: '0',
-    TOUCHPOINT_RATE_SITE_PER_MINUTE: '0',
-  });
-  children.push(started.child);
-  return started.url;
-}
-
-interface Load {
-  events: number;
-  perSecond: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** autocannon against each url at once, the connections split between them. */
-async function load(urls: string[], siteKey: string): Promise<Load> {
-  const results = await Promise.all(
-    urls.map((url) =>
-      autocannon({
-        url: `${url}/v1/batch`,
-        connections: Math.round(CONNECTIONS / urls.length),
-        duration: SECONDS,
-        method: 'POST',
-        headers: { 'content-type': 'text/plain' },
-        requests: [{ setupRequest: (req) => ({ ...req, body: batchBody(siteKey) }) }],
-      }),
-    ),
-  );
-  const ok = results.reduce((n, r) => n + r['2xx'], 0);
-  return {
-    events: ok * PER_BATCH,
-    perSecond: (ok * PER_BATCH) / SECONDS,
-    p99: Math.max(...results.map((r) => r.latency.p99)),
-    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
-    errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
-  };
-}
-
 async function scenario(label: string, url: string, processes: number): Promise<Load> {
   const store = await openStore({ url });
   const { site } = await store.sites.create('bench', ['https://shop.example']);
   await store.close();
   const urls = await Promise.all(Array.from({ length: processes }, () => startCollector(url)));
-  const result = await load(urls, site.siteKey);
+  const result = await loadOver(urls, site.siteKey);
   // Drained and gone before the database is read (or its server stopped).
-  await Promise.all(
-    children.splice(0).map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGTERM')))),
-  );
+  await stopCollectors();
   // Every 2xx must be committed: count what is stored.
   const check = createClient({ url });
   const stored = Number(
