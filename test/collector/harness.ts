@@ -6,6 +6,7 @@ import { type Client, createClient } from '@libsql/client';
 import { createApp } from '../../collector/app.ts';
 import type { RateLimits } from '../../collector/http/rate-limit.ts';
 import { type OpenedStore, openStore } from '../../collector/store/open.ts';
+import { migratedCopy } from '../support/migrated.ts';
 
 export interface Harness {
   /** The store's client, for reading what was stored (tests only: the collector itself never sees it). */
@@ -38,14 +39,17 @@ const NO_LIMITS: RateLimits = {
 export async function harness(options: { limits?: RateLimits } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tp-route-'));
   const url = `file:${join(dir, 'test.db')}`;
+  const admin = { email: 'admin@example.com', password: 'a long enough password' };
+  // Migrated, with the admin account, once per test process.
+  await migratedCopy(join(dir, 'test.db'), 'harness', (s) =>
+    s.accounts.createUser(admin.email, admin.password),
+  );
   const store = await openStore({ url, queueLimit: 10_000 });
   // A connection of the test's own, for reading (and, in a few tests, tampering with) what was stored.
   const db = createClient({ url, timeout: 5_000 } as Parameters<typeof createClient>[0]);
   const app = createApp({ store, distDir: join(dir, 'dist'), limits: options.limits ?? NO_LIMITS });
   const { site, secretKey } = await store.sites.create('Shop', [ORIGIN]);
   const { token } = await store.accounts.createToken('tests');
-  const admin = { email: 'admin@example.com', password: 'a long enough password' };
-  await store.accounts.createUser(admin.email, admin.password);
   const parse = async (res: Response) => {
     const text = await res.text();
     try {

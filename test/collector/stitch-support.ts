@@ -8,6 +8,7 @@ import { type Client as Db, createClient } from '@libsql/client';
 import { prepareEvent } from '../../collector/ingest/prepare.ts';
 import { openStore } from '../../collector/store/open.ts';
 import type { WireEvent } from '../../wire.ts';
+import { migratedCopy } from '../support/migrated.ts';
 
 export const T0 = Date.parse('2024-03-01T00:00:00Z');
 
@@ -99,6 +100,7 @@ export function toWire(g: Gen, i: number, at: number): WireEvent {
 export async function fresh() {
   const dir = mkdtempSync(join(tmpdir(), 'tp-order-'));
   const url = `file:${join(dir, 'o.db')}`;
+  await migratedCopy(join(dir, 'o.db'));
   const store = await openStore({ url, queueLimit: 100_000 });
   const db = createClient({ url });
   const { site } = await store.sites.create('Shop', ['https://shop.example']);
