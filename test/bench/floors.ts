@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
+import { emptyProfile } from '../../collector/identity/profile.ts';
 import { openStore } from '../../collector/store/open.ts';
 import { type Load, loadOver, startCollector, stopCollectors } from './http-load.ts';
 
@@ -70,31 +71,14 @@ db.exec('PRAGMA secure_delete=ON');
 db.exec('PRAGMA cache_size=-32768');
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');
+/** A page-only profile's fold state, as the store keeps it (JSON of identity/profile.ts's ProfileState). */
 const state = (seen: number, count: number) =>
   JSON.stringify({
+    ...emptyProfile(),
     firstSeen: T0,
     lastSeen: seen,
     lastKey: [seen, ''],
     eventCount: count,
-    email: null,
-    userId: null,
-    name: null,
-    phone: null,
-    company: null,
-    firstTouch: null,
-    leadTouch: null,
-    lastTouch: null,
-    touchIds: [],
-    sessions: 0,
-    score: 0,
-    scoreParts: { pricing: 0, sessions: 0, chat: 0, forms: 0 },
-    lead: null,
-    qualified: null,
-    payments: [],
-    failures: [],
-    renewals: [],
-    referredBy: null,
-    warnings: [],
   });
 const ids: string[] = [];
 const insertProfile = db.prepare(
