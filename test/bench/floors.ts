@@ -150,13 +150,13 @@ function timeInserts(): number {
 }
 
 const moving = (
-  db.prepare(
-    `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles'
-       AND (sql LIKE '%last_seen%' OR sql LIKE '%event_count%')`,
-  ) as unknown as { all(): { name: string }[] }
-)
-  .all()
-  .map((r) => r.name);
+  db
+    .prepare(
+      `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles'
+         AND (sql LIKE '%last_seen%' OR sql LIKE '%event_count%')`,
+    )
+    .all() as { name: string }[]
+).map((r) => r.name);
 const insertUs = timeInserts();
 const shipped = timeUpdates();
 for (const name of moving) db.exec(`DROP INDEX ${name}`);
